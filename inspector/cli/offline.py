@@ -1,0 +1,73 @@
+"""Commands that need no registry: ``resolve`` and ``builder -c``."""
+
+from __future__ import annotations
+
+import click
+
+from inspector.cli import options
+
+
+@click.command()
+@click.argument("app_image")
+@options.builder_options
+@options.mode_options
+@options.output_options
+def resolve(
+    app_image: str,
+    builder_config: str | None,
+    builder_image: str | None,
+    platform: str,
+    pack_config: str | None,
+    no_pack_config: bool,
+    daemon: bool,
+    as_json: bool,
+    debug: bool,
+    verbose: int,
+) -> None:
+    """Offline: the ordered run-image candidates for APP_IMAGE and which one pack selects."""
+    from inspector import reference, resolver
+    from inspector.formats import human, json, table
+
+    choice = options.builder_choice(builder_config, builder_image, platform)
+    app = reference.parse(app_image)
+    user = options.load_pack_config(pack_config, no_pack_config)
+    builder = options.load_builder(choice)
+    result = resolver.resolve(
+        app,
+        builder.run_images,
+        user.mirrors_for,
+        mode=resolver.Mode.DAEMON if daemon else resolver.Mode.PUBLISH,
+        builder_image=builder.image,
+    )
+    if as_json:
+        json.dump(json.resolution(result))
+    else:
+        table.render(human.resolution(result))
+
+
+@click.command()
+@click.argument("image", required=False)
+@click.option("-c", "--builder-config", type=click.Path(dir_okay=False), help="A builder.toml.")
+@click.option("--platform", default="linux/amd64", show_default=True, help="Platform to read.")
+@options.pack_config_options
+@options.output_options
+def builder(
+    image: str | None,
+    builder_config: str | None,
+    platform: str,
+    pack_config: str | None,
+    no_pack_config: bool,
+    as_json: bool,
+    debug: bool,
+    verbose: int,
+) -> None:
+    """Like `pack builder inspect`: run images and mirrors in match order."""
+    from inspector.formats import human, json, table
+
+    choice = options.builder_choice(builder_config, image, platform)
+    user = options.load_pack_config(pack_config, no_pack_config)
+    loaded = options.load_builder(choice)
+    if as_json:
+        json.dump(json.builder(loaded, user))
+    else:
+        table.render(human.builder(loaded, user))

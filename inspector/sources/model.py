@@ -1,0 +1,54 @@
+"""The one shape every builder source loads into, so later stages never ask where it came from."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from inspector.errors import InputError
+
+
+class ConfigError(InputError):
+    """A config file or label that cannot be used; the message names the file or image."""
+
+
+@dataclass(frozen=True, slots=True)
+class RunImage:
+    """A run image and its mirrors, in the order the builder lists them."""
+
+    image: str
+    mirrors: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class Buildpack:
+    id: str
+    version: str = ""
+    homepage: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Builder:
+    """A builder's run images plus what `pack builder inspect` shows.
+
+    ``source`` is the file path or image reference it was read from. ``image`` is the
+    builder image reference when read from a registry (pack prefers its registry in
+    daemon mode). ``stack_run_image`` keeps the legacy ``[stack]`` run image when a
+    builder.toml also has ``[[run.images]]`` (the latter wins, as in pack) so audit can
+    report a disagreement.
+    """
+
+    source: str
+    run_images: tuple[RunImage, ...]
+    stack_id: str | None = None
+    build_image: str | None = None
+    description: str | None = None
+    lifecycle_version: str | None = None
+    buildpacks: tuple[Buildpack, ...] = ()
+    image: str | None = None
+    stack_run_image: RunImage | None = None
+    extras: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def run_image(self) -> RunImage:
+        """The run image pack selects from (only the first one counts)."""
+        return self.run_images[0]
