@@ -96,7 +96,9 @@ class BuilderChoice:
     platform: str
 
 
-def builder_choice(builder_config: str | None, builder_image: str | None, platform: str) -> BuilderChoice:
+def builder_choice(
+    builder_config: str | None, builder_image: str | None, platform: str
+) -> BuilderChoice:
     if bool(builder_config) == bool(builder_image):
         raise click.UsageError("give exactly one of -c/--builder-config FILE and --builder IMAGE")
     return BuilderChoice(builder_config, builder_image, platform)

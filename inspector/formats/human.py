@@ -53,7 +53,6 @@ def builder(b: Builder, pack_config: PackConfig) -> list[Table]:
         rows.append([run_image.image, "image"])
         rows.extend([m, "mirror"] for m in run_image.mirrors)
         note = [] if index == 0 else ["pack only selects from the first run image"]
-        tables.append(
-            Table(f"Run image #{index + 1} (match order)", ["reference", "source"], rows, notes=note)
-        )
+        title = f"Run image #{index + 1} (match order)"
+        tables.append(Table(title, ["reference", "source"], rows, notes=note))
     return tables

@@ -43,9 +43,9 @@ def plain(tables: Sequence[Table]) -> str:
             widths = [len(c) for c in table.columns]
             for row in table.rows:
                 widths = [max(w, len(cell)) for w, cell in zip(widths, row, strict=True)]
-            lines = [table.columns, *table.rows]
-            for line in lines:
-                out.append("  ".join(cell.ljust(w) for cell, w in zip(line, widths)).rstrip())
+            for line in [table.columns, *table.rows]:
+                cells = (cell.ljust(w) for cell, w in zip(line, widths, strict=True))
+                out.append("  ".join(cells).rstrip())
         out.extend(table.notes)
         out.append("")
     return "\n".join(out[:-1]) + "\n" if out else ""
