@@ -122,8 +122,6 @@ def parse(text: str) -> Reference:
             raise fail(f"invalid tag {tag!r}")
     if name == "":
         raise fail("no repository name")
-    if len(name) > NAME_TOTAL_LENGTH_MAX:
-        raise fail(f"name is longer than {NAME_TOTAL_LENGTH_MAX} characters")
 
     first, slash, rest = name.partition("/")
     if slash and ("." in first or ":" in first or first == "localhost"):
@@ -145,6 +143,11 @@ def parse(text: str) -> Reference:
         registry = DEFAULT_REGISTRY
     if registry == DEFAULT_REGISTRY and "/" not in path:
         path = f"library/{path}"
+    # The limit is on the repository path, not the registry (distribution/reference
+    # ``RepositoryNameTotalLengthMax``, ggcr ``checkRepository``); checked after
+    # ``library/`` so that ``normalized`` always parses again.
+    if len(path) > NAME_TOTAL_LENGTH_MAX:
+        raise fail(f"repository name is longer than {NAME_TOTAL_LENGTH_MAX} characters")
     if tag is None and digest_or_none is None:
         tag = DEFAULT_TAG
     return Reference(text, registry, path, tag, digest_or_none)

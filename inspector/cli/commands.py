@@ -5,8 +5,9 @@ from __future__ import annotations
 import click
 
 from inspector.cli.offline import builder, resolve
+from inspector.cli.probe import check, mirrors
 
 
 def register(group: click.Group) -> None:
-    for command in (resolve, builder):
+    for command in (resolve, builder, check, mirrors):
         group.add_command(command)

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from inspector.formats.table import Table
 from inspector.resolver import Resolution
 from inspector.sources.model import Builder
 from inspector.sources.pack_config import PackConfig
+
+if TYPE_CHECKING:  # the check modules pull in httpx; offline commands never need it
+    from inspector.checks.check import CheckReport
+    from inspector.checks.evaluate import Evaluated
+    from inspector.checks.mirrors import MirrorsReport
 
 
 def resolution(r: Resolution) -> list[Table]:
@@ -55,4 +62,66 @@ def builder(b: Builder, pack_config: PackConfig) -> list[Table]:
         note = [] if index == 0 else ["pack only selects from the first run image"]
         title = f"Run image #{index + 1} (match order)"
         tables.append(Table(title, ["reference", "source"], rows, notes=note))
+    return tables
+
+
+def short_digest(digest: str | None) -> str:
+    return digest.split(":", 1)[1][:12] if digest and ":" in digest else "-"
+
+
+def sync_cell(e: Evaluated) -> str:
+    if e.in_sync is None:
+        return "-"
+    if e.in_sync:
+        return "yes"
+    differing = [p.platform for p in e.platforms if not p.in_sync]
+    return f"NO ({', '.join(differing)})" if differing else "NO"
+
+
+def status_cell(e: Evaluated) -> str:
+    detail = f": {e.probe.detail}" if e.probe.detail and e.probe.status.value != "missing" else ""
+    return f"{e.probe.status.value}{detail}"
+
+
+def check(report: CheckReport) -> list[Table]:
+    r = report.resolution
+    rows = [
+        [
+            str(e.candidate.rank),
+            e.candidate.reference,
+            e.candidate.source.value,
+            "yes" if e.candidate.matches_preferred else "no",
+            status_cell(e),
+            short_digest(e.probe.digest),
+            sync_cell(e),
+            "<- pack's pick" if e.candidate.selected else "",
+        ]
+        for e in report.results
+    ]
+    title = (
+        f"Run image candidates for {r.app_image.original} "
+        f"({r.mode.value} mode, preferred registry {r.preferred_registry})"
+    )
+    columns = ["#", "reference", "source", "on preferred", "status", "digest", "in sync", ""]
+    marked = frozenset(i for i, e in enumerate(report.results) if e.candidate.selected)
+    return [Table(title, columns, rows, marked=marked, notes=[report.verdict()])]
+
+
+def mirrors(report: MirrorsReport) -> list[Table]:
+    tables = []
+    for index, group in enumerate(report.run_images):
+        rows = [
+            [
+                e.candidate.reference,
+                e.candidate.source.value,
+                status_cell(e),
+                short_digest(e.probe.digest),
+                "(reference)" if e is group.image else sync_cell(e),
+            ]
+            for e in (group.image, *group.mirrors)
+        ]
+        title = f"Run image #{index + 1}: {group.image.candidate.reference}"
+        columns = ["reference", "source", "status", "digest", "in sync"]
+        tables.append(Table(title, columns, rows))
+    tables.append(Table("", [], [], notes=[report.verdict()]))
     return tables

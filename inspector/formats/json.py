@@ -4,11 +4,16 @@ from __future__ import annotations
 
 import json
 import sys
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from inspector.resolver import Candidate, Resolution
 from inspector.sources.model import Builder
 from inspector.sources.pack_config import PackConfig
+
+if TYPE_CHECKING:  # the check modules pull in httpx; offline commands never need it
+    from inspector.checks.check import CheckReport
+    from inspector.checks.evaluate import Evaluated
+    from inspector.checks.mirrors import MirrorsReport
 
 
 def dump(document: dict[str, Any], stream: TextIO | None = None) -> None:
@@ -65,4 +70,64 @@ def builder(b: Builder, pack_config: PackConfig) -> dict[str, Any]:
             }
             for index, run_image in enumerate(b.run_images)
         ],
+    }
+
+
+def evaluated(e: Evaluated) -> dict[str, Any]:
+    """Status, digest and sync of one probed reference (contract keys)."""
+    document: dict[str, Any] = {
+        "status": e.probe.status.value,
+        "digest": e.probe.digest,
+        "media_type": e.probe.media_type,
+        "in_sync": e.in_sync,
+    }
+    if e.probe.detail:
+        document["detail"] = e.probe.detail
+    if e.probe.http_status is not None:
+        document["http_status"] = e.probe.http_status
+    if e.platforms:
+        document["platforms"] = {
+            p.platform: {
+                "digest": p.digest,
+                "run_image_digest": p.run_image_digest,
+                "in_sync": p.in_sync,
+            }
+            for p in e.platforms
+        }
+    return document
+
+
+def check(report: CheckReport) -> dict[str, Any]:
+    document = resolution(report.resolution)
+    document["candidates"] = [
+        {**candidate(e.candidate, report.resolution), **evaluated(e)} for e in report.results
+    ]
+    document["run_image_digest"] = report.run_image.probe.digest
+    document["in_sync"] = report.in_sync
+    document["verdict"] = report.verdict()
+    return document
+
+
+def mirrors(report: MirrorsReport) -> dict[str, Any]:
+    def entry(e: Evaluated) -> dict[str, Any]:
+        return {
+            "reference": e.candidate.reference,
+            "normalized": e.candidate.normalized,
+            "source": e.candidate.source.value,
+            **evaluated(e),
+        }
+
+    return {
+        "run_images": [
+            {
+                "image": group.image.candidate.reference,
+                "normalized": group.image.candidate.normalized,
+                **{k: v for k, v in evaluated(group.image).items() if k != "in_sync"},
+                "mirrors": [entry(m) for m in group.mirrors],
+                "in_sync": group.in_sync,
+            }
+            for group in report.run_images
+        ],
+        "in_sync": report.in_sync,
+        "verdict": report.verdict(),
     }

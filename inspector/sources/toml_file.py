@@ -31,6 +31,8 @@ def load(path: Path, what: str) -> dict[str, Any]:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise ConfigError(f"{what} {str(path)!r}: invalid TOML: {error}") from None
+    except RecursionError:  # tomllib recurses once per nested array/inline table
+        raise ConfigError(f"{what} {str(path)!r}: invalid TOML: nested too deeply") from None
 
 
 class Fields:

@@ -1,0 +1,1 @@
+"""Checks: each takes inputs and a registry client and returns plain result data."""

@@ -1,0 +1,112 @@
+"""Wiring for commands that talk to registries: one client per run, inside asyncio.run."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from inspector.cli import options
+
+if TYPE_CHECKING:
+    from inspector.registry.client import RegistryClient
+    from inspector.registry.model import Probe
+    from inspector.sources.model import Builder
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True, slots=True)
+class RegistryOptions:
+    registry_config: str | None
+    endpoints: tuple[str, ...]
+    timeout: float
+    concurrency: int
+    verbose: int = 0
+
+
+def registry_options(values: dict[str, Any]) -> RegistryOptions:
+    return RegistryOptions(
+        values.get("registry_config"),
+        tuple(values.get("endpoints") or ()),
+        float(values.get("timeout", 10.0)),
+        int(values.get("concurrency", 32)),
+        int(values.get("verbose", 0)),
+    )
+
+
+def _configure_logging(verbose: int) -> None:
+    # Warnings (e.g. TLS verification off) always reach stderr; -v adds each request.
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("inspector: %(message)s"))
+    logger = logging.getLogger("inspector")
+    logger.handlers[:] = [handler]
+    logger.setLevel(logging.INFO if verbose else logging.WARNING)
+    logger.propagate = False
+
+
+def make_client(opts: RegistryOptions) -> RegistryClient:
+    from inspector.registry import credentials, hosts
+    from inspector.registry.client import RegistryClient
+
+    _configure_logging(opts.verbose)
+    return RegistryClient(
+        hosts.load(opts.registry_config, opts.endpoints),
+        credentials.Keychain.from_environment(),
+        timeout=opts.timeout,
+        concurrency=opts.concurrency,
+    )
+
+
+def run(opts: RegistryOptions, job: Callable[[RegistryClient], Awaitable[T]]) -> T:
+    """Run ``job`` with a fresh client that is closed afterwards."""
+    client = make_client(opts)
+
+    async def main() -> T:
+        async with client:
+            return await job(client)
+
+    return asyncio.run(main())
+
+
+async def load_builder(client: RegistryClient, choice: options.BuilderChoice) -> Builder:
+    if choice.image is not None:
+        from inspector.sources import builder_image
+
+        return await builder_image.load(client, choice.image, choice.platform)
+    from inspector.sources import builder_toml
+
+    return builder_toml.load(choice.config or "")
+
+
+@contextmanager
+def progress(message: str) -> Iterator[None]:
+    """A spinner on stderr while probing, only when stderr is a terminal."""
+    import os
+
+    if not sys.stderr.isatty() or "NO_COLOR" in os.environ:
+        yield
+        return
+    from rich.console import Console
+
+    with Console(stderr=True).status(message):
+        yield
+
+
+def probe_references(references: Iterable[str], registry_opts: dict[str, Any]) -> dict[str, Probe]:
+    """Probe references (keyed by normalized form); for ``audit --online``."""
+    from inspector.checks.evaluate import probe_all
+    from inspector.reference import ReferenceError, parse
+
+    refs = []
+    for text in references:
+        try:
+            refs.append(parse(text))
+        except ReferenceError:
+            continue
+    opts = registry_options(registry_opts)
+    return run(opts, lambda client: probe_all(client, refs))

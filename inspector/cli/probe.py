@@ -1,0 +1,78 @@
+"""Commands that probe registries: ``check`` and ``mirrors``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from inspector.cli import online, options
+
+
+@click.command()
+@click.argument("app_image")
+@options.builder_options
+@options.mode_options
+@options.registry_options
+@options.output_options
+def check(app_image: str, **values: Any) -> None:
+    """Resolve the run image for APP_IMAGE, probe every candidate, compare digests.
+
+    Exit 1 when a candidate is missing, unreadable or out of sync (pack's pick first).
+    """
+    from inspector import reference
+    from inspector.checks.check import check as run_check
+    from inspector.formats import human, json, table
+    from inspector.resolver import Mode
+
+    choice = options.builder_choice(
+        values["builder_config"], values["builder_image"], values["platform"]
+    )
+    app = reference.parse(app_image)
+    user = options.load_pack_config(values["pack_config"], values["no_pack_config"])
+
+    async def job(client: Any) -> Any:
+        builder = await online.load_builder(client, choice)
+        with online.progress(f"Probing run image candidates for {app_image}"):
+            return await run_check(
+                client,
+                app,
+                builder.run_images,
+                user.mirrors_for,
+                mode=Mode.DAEMON if values["daemon"] else Mode.PUBLISH,
+                builder_image=builder.image,
+            )
+
+    report = online.run(online.registry_options(values), job)
+    if values["as_json"]:
+        json.dump(json.check(report))
+    else:
+        table.render(human.check(report))
+    raise SystemExit(0 if report.ok else 1)
+
+
+@click.command()
+@options.builder_options
+@options.registry_options
+@options.output_options
+def mirrors(**values: Any) -> None:
+    """For every run image of the builder: is each mirror present and identical to it?"""
+    from inspector.checks.mirrors import mirrors as run_mirrors
+    from inspector.formats import human, json, table
+
+    choice = options.builder_choice(
+        values["builder_config"], values["builder_image"], values["platform"]
+    )
+    user = options.load_pack_config(values["pack_config"], values["no_pack_config"])
+
+    async def job(client: Any) -> Any:
+        builder = await online.load_builder(client, choice)
+        with online.progress("Probing run images and mirrors"):
+            return await run_mirrors(client, builder.run_images, user.mirrors_for)
+
+    report = online.run(online.registry_options(values), job)
+    if values["as_json"]:
+        json.dump(json.mirrors(report))
+    else:
+        table.render(human.mirrors(report))
+    raise SystemExit(0 if report.in_sync else 1)
