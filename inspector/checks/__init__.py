@@ -1,1 +1,1 @@
-"""Checks: each takes inputs and a registry client and returns plain result data."""
+"""Checks: each takes loaded inputs (and a registry client when it probes) and returns result data."""

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
+
+if TYPE_CHECKING:
+    from inspector.sources.pack_config import PackConfig
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -104,9 +107,11 @@ def builder_choice(
     return BuilderChoice(builder_config, builder_image, platform)
 
 
-def load_pack_config(pack_config: str | None, no_pack_config: bool) -> Any:
+def load_pack_config(pack_config: str | None, no_pack_config: bool) -> PackConfig:
     from inspector.sources import pack_config as loader
 
+    if pack_config and no_pack_config:
+        raise click.UsageError("--pack-config and --no-pack-config exclude each other")
     if no_pack_config:
         return loader.PackConfig(None)
     return loader.load(pack_config)

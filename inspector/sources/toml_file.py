@@ -30,7 +30,14 @@ def load(path: Path, what: str) -> dict[str, Any]:
         # tomllib's message already says "(at line L, column C)".
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
-        raise ConfigError(f"{what} {str(path)!r}: invalid TOML: {error}") from None
+        message = str(error)
+        if message.endswith("(at end of document)"):
+            # Name the place as tomllib does everywhere else: line and column of the end.
+            line = text.count("\n") + 1
+            column = len(text) - text.rfind("\n")
+            message = message.removesuffix("(at end of document)")
+            message += f"(at end of document, line {line}, column {column})"
+        raise ConfigError(f"{what} {str(path)!r}: invalid TOML: {message}") from None
     except RecursionError:  # tomllib recurses once per nested array/inline table
         raise ConfigError(f"{what} {str(path)!r}: invalid TOML: nested too deeply") from None
 
