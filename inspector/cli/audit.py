@@ -1,0 +1,149 @@
+"""``audit FILE…``: lint builder configs; ``--online`` also probes; ``--format sarif`` for CI."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from inspector.checks.audit_rules import RULES, Finding, Level, Summary
+from inspector.cli import options
+from inspector.formats.table import Table
+
+FORMATS = ("table", "json", "sarif")
+FAIL_ON = ("error", "warning", "note", "none")
+
+
+def _rules_epilog() -> str:
+    # "\b" keeps click from re-wrapping the rule list into one paragraph.
+    lines = ["\b", "Rules (* needs --online):"]
+    for rule in RULES:
+        mark = "*" if rule.online else " "
+        lines.append(f"  {rule.id}{mark} {rule.level.value:<8} {rule.name}")
+    return "\n".join(lines)
+
+
+@click.command(epilog=_rules_epilog())
+@click.argument("files", nargs=-1, required=True, metavar="FILE...")
+@click.option(
+    "--online", is_flag=True, help="Also probe every run image and mirror in its registry."
+)
+@click.option(
+    "--format",
+    "output_format",
+    type=click.Choice(FORMATS),
+    help="Output: a table (default), one JSON document, or SARIF 2.1.0.  [--json = --format json]",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(FAIL_ON),
+    default="warning",
+    show_default=True,
+    help="Exit 1 when a finding at this level or above exists (`none`: always exit 0).",
+)
+@options.pack_config_options
+@options.registry_options
+@options.output_options
+def audit(
+    files: tuple[str, ...],
+    online: bool,
+    output_format: str | None,
+    fail_on: str,
+    **values: Any,
+) -> None:
+    """Lint builder configs (builder.toml) and pack's config for run-image mistakes.
+
+    Every FILE is audited; one that does not load is an error finding, not a stop.
+    pack's config (user mirrors) is read as the other commands do, and its findings are
+    located in it. By default a warning or error fails the run (exit 1), like most
+    linters; notes never do unless --fail-on note.
+
+    Exit codes: 0 no finding at or above --fail-on, 1 such findings, 2 bad flags or a
+    missing --pack-config file.
+    """
+    from inspector.checks import audit as checks
+    from inspector.formats import json, sarif, table
+
+    if values["as_json"]:
+        if output_format not in (None, "json"):
+            raise click.UsageError(f"--json and --format {output_format} exclude each other")
+        output_format = "json"
+    if values["pack_config"] and values["no_pack_config"]:
+        raise click.UsageError("--pack-config and --no-pack-config exclude each other")
+
+    user = None if values["no_pack_config"] else checks.read_pack_config(values["pack_config"])
+    builders = [checks.read_builder(path) for path in files]
+    probes = None
+    if online:
+        from inspector.cli.online import probe_references
+
+        registry_opts = {
+            key: values[key]
+            for key in ("registry_config", "endpoints", "timeout", "concurrency", "verbose")
+        }
+        probes = probe_references(checks.references_to_probe(builders, user), registry_opts)
+
+    findings = checks.audit(builders, user, probes)
+    level = None if fail_on == "none" else Level(fail_on)
+    summary = checks.summarize(findings, len(files), level)
+    if output_format == "json":
+        json.dump(_document(findings, summary))
+    elif output_format == "sarif":
+        json.dump(sarif.document(findings))
+    else:
+        table.render([_table(findings, summary)])
+    raise SystemExit(1 if summary.failed else 0)
+
+
+# Presentation of findings for people and scripts: thin enough to live beside the command
+# (formats/human.py and formats/json.py belong to the other commands).
+
+
+def _document(findings: list[Finding], summary: Summary) -> dict[str, Any]:
+    return {
+        "findings": [
+            {
+                "rule_id": f.rule.id,
+                "rule": f.rule.name,
+                "level": f.level.value,
+                "file": f.file,
+                "line": f.line,
+                "column": f.column,
+                "message": f.message,
+            }
+            for f in findings
+        ],
+        "summary": {
+            "files": summary.files,
+            "findings": summary.total,
+            "error": summary.errors,
+            "warning": summary.warnings,
+            "note": summary.notes,
+            "fail_on": summary.fail_on.value if summary.fail_on else "none",
+            "failed": summary.failed,
+        },
+    }
+
+
+def _table(findings: list[Finding], summary: Summary) -> Table:
+    rows = [[f.rule.id, f.level.value, f"{f.file}:{f.line}", f.message] for f in findings]
+    if not findings:
+        verdict = f"OK: no findings in {summary.files} file(s)"
+    else:
+        counts = (
+            f"{summary.errors} error(s), {summary.warnings} warning(s), {summary.notes} note(s)"
+        )
+        where = f"in {summary.files} file(s)"
+        if summary.failed:
+            assert summary.fail_on is not None
+            verdict = f"FAIL: {counts} {where} (--fail-on {summary.fail_on.value})"
+        else:
+            threshold = summary.fail_on.value if summary.fail_on else "none"
+            verdict = f"{counts} {where}; none fails --fail-on {threshold}"
+    return Table(
+        "Audit",
+        ["rule", "level", "location", "message"],
+        rows,
+        marked=frozenset(i for i, f in enumerate(findings) if f.level is Level.ERROR),
+        notes=[verdict],
+    )
