@@ -1,6 +1,8 @@
-"""Commands that need no registry: ``resolve`` and ``builder -c``."""
+"""Commands that probe nothing: ``resolve`` and ``builder`` (a builder image is read only)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import click
 
@@ -11,6 +13,7 @@ from inspector.cli import options
 @click.argument("app_image")
 @options.builder_options
 @options.mode_options
+@options.registry_options
 @options.output_options
 def resolve(
     app_image: str,
@@ -23,15 +26,19 @@ def resolve(
     as_json: bool,
     debug: bool,
     verbose: int,
+    **registry: Any,
 ) -> None:
-    """Offline: the ordered run-image candidates for APP_IMAGE and which one pack selects."""
+    """Offline: the ordered run-image candidates for APP_IMAGE and which one pack selects.
+
+    Nothing is probed; only a --builder IMAGE is read from its registry.
+    """
     from inspector import reference, resolver
     from inspector.formats import human, json, table
 
     choice = options.builder_choice(builder_config, builder_image, platform)
     app = reference.parse(app_image)
     user = options.load_pack_config(pack_config, no_pack_config)
-    builder = options.load_builder(choice)
+    builder = _load_builder(choice, registry, verbose)
     result = resolver.resolve(
         app,
         builder.run_images,
@@ -50,6 +57,7 @@ def resolve(
 @click.option("-c", "--builder-config", type=click.Path(dir_okay=False), help="A builder.toml.")
 @click.option("--platform", default="linux/amd64", show_default=True, help="Platform to read.")
 @options.pack_config_options
+@options.registry_options
 @options.output_options
 def builder(
     image: str | None,
@@ -60,14 +68,28 @@ def builder(
     as_json: bool,
     debug: bool,
     verbose: int,
+    **registry: Any,
 ) -> None:
-    """Like `pack builder inspect`: run images and mirrors in match order."""
+    """Like `pack builder inspect`: run images and mirrors in match order.
+
+    IMAGE is read from its registry (no Docker daemon); the registry options apply to it.
+    """
     from inspector.formats import human, json, table
 
     choice = options.builder_choice(builder_config, image, platform)
     user = options.load_pack_config(pack_config, no_pack_config)
-    loaded = options.load_builder(choice)
+    loaded = _load_builder(choice, registry, verbose)
     if as_json:
-        json.dump(json.builder(loaded, user))
+        json.dump(json.builder_detail(loaded, user))
     else:
-        table.render(human.builder(loaded, user))
+        table.render(human.builder_detail(loaded, user))
+
+
+def _load_builder(choice: options.BuilderChoice, registry: dict[str, Any], verbose: int) -> Any:
+    """A builder.toml offline; a builder image from its registry (httpx imported only then)."""
+    if choice.image is None:
+        return options.load_builder(choice)
+    from inspector.cli import online
+
+    opts = online.registry_options({**registry, "verbose": verbose})
+    return online.run(opts, lambda client: online.load_builder(client, choice))
