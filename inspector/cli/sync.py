@@ -1,0 +1,122 @@
+"""``sync``: copy the run image to its missing or stale mirrors (``--dry-run``: the plan)."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+import click
+
+from inspector.cli import online, options
+
+if TYPE_CHECKING:
+    from rich.progress import Progress, TaskID
+
+
+@click.command()
+@options.builder_options
+@options.registry_options
+@click.option(
+    "--dry-run", is_flag=True, help="Print the plan (mirrors, bytes to move); write nothing."
+)
+@click.option(
+    "--only",
+    multiple=True,
+    metavar="MIRROR",
+    help="Sync only this mirror, as written in the builder or normalized (repeatable).",
+)
+@options.output_options
+def sync(**values: Any) -> None:
+    """Copy each run image to its missing or stale mirrors, then verify the digests match.
+
+    Copies are faithful (manifest bytes unchanged, so digests are identical); blobs the
+    mirror already has are skipped, blobs on the same registry are mounted, others are
+    streamed. A mirror's tag moves only after everything it references is there.
+
+    Exit 1 when a mirror could not be synced (the others are still tried).
+    """
+    from inspector.checks import sync as syncing
+    from inspector.checks.mirrors import mirrors as run_mirrors
+    from inspector.formats import human, json, table
+
+    if values["concurrency"] < 2:
+        raise click.BadParameter(
+            "sync needs at least 2 (a streamed blob holds a download and an upload open)",
+            param_hint="--concurrency",
+        )
+    choice = options.builder_choice(
+        values["builder_config"], values["builder_image"], values["platform"]
+    )
+    user = options.load_pack_config(values["pack_config"], values["no_pack_config"])
+    only: tuple[str, ...] = values["only"]
+    dry_run: bool = values["dry_run"]
+
+    async def job(client: Any) -> Any:
+        builder = await online.load_builder(client, choice)
+        syncing.check_only(builder.run_images, user.mirrors_for, only)
+        with online.progress("Probing run images and mirrors"):
+            report = await run_mirrors(client, builder.run_images, user.mirrors_for)
+        with _progress(enabled=not dry_run) as progress:
+            return await syncing.sync(
+                client,
+                report,
+                only=only,
+                dry_run=dry_run,
+                progress=progress,
+                transfers=values["concurrency"] // 2,
+            )
+
+    report = online.run(online.registry_options(values), job)
+    if values["as_json"]:
+        json.dump(json.sync(report))
+    else:
+        table.render(human.sync(report))
+    raise SystemExit(0 if report.ok else 1)
+
+
+class _RichTask:
+    def __init__(self, bar: Progress, task: TaskID) -> None:
+        self._bar, self._task = bar, task
+
+    def advance(self, count: int) -> None:
+        self._bar.advance(self._task, count)
+
+    def done(self) -> None:
+        self._bar.stop_task(self._task)
+
+
+class _RichProgress:
+    def __init__(self, bar: Progress) -> None:
+        self._bar = bar
+
+    def task(self, description: str, total: int) -> _RichTask:
+        return _RichTask(self._bar, self._bar.add_task(description, total=total))
+
+
+@contextmanager
+def _progress(*, enabled: bool) -> Iterator[_RichProgress | None]:
+    """Byte progress bars on stderr, only when stderr is a terminal."""
+    if not enabled or not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        DownloadColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+        TransferSpeedColumn,
+    )
+
+    columns = (
+        TextColumn("{task.description}"),
+        BarColumn(),
+        DownloadColumn(),
+        TransferSpeedColumn(),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=Console(stderr=True)) as bar:
+        yield _RichProgress(bar)

@@ -1,0 +1,256 @@
+"""Writing to a registry: blob presence, blob copies (cross-repository mount or a streamed
+monolithic upload) and manifest PUTs, each built on :meth:`RegistryClient.request`.
+
+The client authenticates every call for the repository in its path (pull for HEAD/GET,
+pull+push otherwise), so push-scope tokens come from the same flow as reads; a mount's
+challenge names the source repository too and the auth flow asks for both scopes.
+
+A blob crossing registries is never held in memory: the source ``GET`` is streamed straight
+into the target's ``PUT`` body, hashed on the way, so a corrupt or short source aborts the
+upload before the registry could accept it. Each such copy keeps two connections open (the
+download and the upload), which is why callers bound copies to half the client's limit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Literal
+
+import httpx
+
+from inspector.reference import Reference
+from inspector.registry.client import MANIFEST_ACCEPT, RegistryClient, RegistryError
+from inspector.registry.hosts import canonical
+from inspector.registry.model import Status
+
+OCTET_STREAM = "application/octet-stream"
+ProgressCallback = Callable[[int], None]
+MAX_ERROR_BODY = 64 * 1024
+# For answers without an error body (HEAD never has one).
+_REASONS = {401: "unauthorized", 403: "denied", 404: "not found", 405: "not allowed"}
+
+
+@dataclass(frozen=True, slots=True)
+class Blob:
+    """A config or layer blob as a manifest describes it."""
+
+    digest: str
+    size: int
+    media_type: str = ""
+
+
+def same_registry_of(source: Reference, target: Reference) -> bool:
+    """One registry (Docker Hub's aliases count as one), so a blob can be mounted."""
+    return canonical(source.registry) == canonical(target.registry)
+
+
+def _path(ref: Reference, kind: str, identifier: str) -> str:
+    return f"/v2/{ref.repository}/{kind}/{identifier}"
+
+
+async def _detail(response: httpx.Response, what: str) -> str:
+    """``what: HTTP 401 UNAUTHORIZED: authentication required`` from a registry error body."""
+    body = b""
+    try:
+        async for chunk in response.aiter_bytes():  # an error body is small; never trust it
+            body += chunk
+            if len(body) > MAX_ERROR_BODY:
+                body = b""
+                break
+    except httpx.HTTPError:
+        body = b""
+    text = f"{what}: HTTP {response.status_code}"
+    try:
+        errors = json.loads(body).get("errors") if body else None
+    except (ValueError, AttributeError):
+        errors = None
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        parts = [errors[0].get("code"), errors[0].get("message")]
+        words = [_printable(part) for part in parts if isinstance(part, str) and part]
+        if words:
+            return f"{text} " + ": ".join(words)
+    reason = _REASONS.get(response.status_code)
+    return f"{text} {reason}" if reason else text
+
+
+def _printable(text: str) -> str:
+    """Registry-chosen text goes to a terminal: no control characters, bounded length."""
+    clean = "".join(c if c.isprintable() else " " for c in text)
+    return clean[:200]
+
+
+async def _fail(response: httpx.Response, what: str) -> RegistryError:
+    status = response.status_code
+    kind = Status.UNAUTHORIZED if status in (401, 403) else Status.ERROR
+    return RegistryError(kind, await _detail(response, what), status)
+
+
+async def _exists(client: RegistryClient, ref: Reference, kind: str, digest: str) -> bool:
+    headers = {"Accept": MANIFEST_ACCEPT} if kind == "manifests" else None
+    response = await client.request(
+        ref.registry, "HEAD", _path(ref, kind, digest), headers=headers, kind=f"{kind[:-1]} HEAD"
+    )
+    if response.status_code == 200:
+        return True
+    if response.status_code == 404:
+        return False
+    raise await _fail(response, f"HEAD {kind[:-1]} {digest[:19]}")
+
+
+async def blob_exists(client: RegistryClient, ref: Reference, digest: str) -> bool:
+    """Does ``ref``'s repository hold the blob? (HEAD: 200 yes, 404 no, else an error.)"""
+    return await _exists(client, ref, "blobs", digest)
+
+
+async def manifest_exists(client: RegistryClient, ref: Reference, digest: str) -> bool:
+    return await _exists(client, ref, "manifests", digest)
+
+
+async def start_upload(
+    client: RegistryClient, target: Reference, *, mount: tuple[str, Reference] | None = None
+) -> str | None:
+    """Open an upload session and return its ``Location``; with ``mount=(digest, source)``
+    ask for a cross-repository mount first: ``None`` means it was mounted (201), a
+    ``Location`` means the registry declined and opened an upload instead (202)."""
+    params = {"mount": mount[0], "from": mount[1].repository} if mount else None
+    response = await client.request(
+        target.registry,
+        "POST",
+        f"/v2/{target.repository}/blobs/uploads/",
+        params=params,
+        kind="blob mount" if mount else "blob upload",
+    )
+    if mount and response.status_code == 201:
+        return None
+    location: str | None = response.headers.get("location")
+    if response.status_code == 202 and location:
+        return location
+    raise await _fail(response, "POST blob upload")
+
+
+async def cancel_upload(client: RegistryClient, target: Reference, location: str) -> None:
+    """Best effort: a dead session would be purged by the registry anyway."""
+    try:
+        response = await client.request(target.registry, "DELETE", location, kind="blob cancel")
+        await response.aclose()
+    except RegistryError:
+        pass
+
+
+class _SourceMismatch(Exception):
+    """The source served other bytes than its descriptor promised."""
+
+
+async def _verified(
+    chunks: AsyncIterator[bytes], blob: Blob, on_bytes: ProgressCallback
+) -> AsyncIterator[bytes]:
+    """Pass chunks through, checking size and digest; raising aborts the upload."""
+    algorithm, _, expected = blob.digest.partition(":")
+    hasher = hashlib.new(algorithm) if algorithm in hashlib.algorithms_available else None
+    seen = 0
+    async for chunk in chunks:
+        seen += len(chunk)
+        if seen > blob.size:
+            raise _SourceMismatch(f"source blob {blob.digest[:19]} is larger than {blob.size}")
+        if hasher is not None:
+            hasher.update(chunk)
+        on_bytes(len(chunk))
+        yield chunk
+    if seen != blob.size:
+        raise _SourceMismatch(f"source blob {blob.digest[:19]}: {seen} of {blob.size} bytes")
+    if hasher is not None and hasher.hexdigest() != expected:
+        raise _SourceMismatch(f"source blob {blob.digest[:19]}: content does not match digest")
+
+
+async def stream_blob(
+    client: RegistryClient,
+    source: Reference,
+    target: Reference,
+    blob: Blob,
+    location: str,
+    on_bytes: ProgressCallback,
+) -> None:
+    """GET the blob from ``source`` as a stream and PUT it to the upload ``location`` in
+    one request (a monolithic upload whose body is the download)."""
+    download = await client.request(
+        source.registry,
+        "GET",
+        _path(source, "blobs", blob.digest),
+        stream=True,
+        kind="blob GET",
+    )
+    try:
+        if download.status_code != 200:
+            raise await _fail(download, f"GET source blob {blob.digest[:19]}")
+        body = _verified(download.aiter_bytes(), blob, on_bytes)
+        try:
+            upload = await client.request(
+                target.registry,
+                "PUT",
+                # Merged here: httpx's params= would replace the Location's own query
+                # (distribution keeps the session state there, ``_state=…``).
+                str(httpx.URL(location).copy_merge_params({"digest": blob.digest})),
+                headers={"Content-Type": OCTET_STREAM, "Content-Length": str(blob.size)},
+                content=body,
+                kind="blob PUT",
+            )
+        except _SourceMismatch as error:
+            raise RegistryError(Status.ERROR, str(error)) from None
+        except httpx.StreamError as error:
+            # e.g. a 401 mid-upload: a streamed body cannot be sent twice.
+            raise RegistryError(Status.ERROR, f"upload of {blob.digest[:19]}: {error}") from None
+        if upload.status_code != 201:
+            raise await _fail(upload, f"PUT blob {blob.digest[:19]}")
+    finally:
+        await download.aclose()
+
+
+async def copy_blob(
+    client: RegistryClient,
+    source: Reference,
+    target: Reference,
+    blob: Blob,
+    on_bytes: ProgressCallback,
+) -> Literal["mounted", "uploaded"]:
+    """Copy one blob: mount within a registry (falling back to an upload when the registry
+    declines), stream across registries. A failed upload's session is cancelled."""
+    same_registry = same_registry_of(source, target)
+    location = await start_upload(
+        client, target, mount=(blob.digest, source) if same_registry else None
+    )
+    if location is None:
+        on_bytes(blob.size)
+        return "mounted"
+    try:
+        await stream_blob(client, source, target, blob, location, on_bytes)
+    except Exception:
+        await cancel_upload(client, target, location)
+        raise
+    return "uploaded"
+
+
+async def put_manifest(
+    client: RegistryClient, target: Reference, identifier: str, body: bytes, media_type: str
+) -> str:
+    """PUT manifest bytes unchanged under a digest or tag; returns the digest the registry
+    reports, which must be the digest of ``body``."""
+    response = await client.request(
+        target.registry,
+        "PUT",
+        _path(target, "manifests", identifier),
+        headers={"Content-Type": media_type},
+        content=body,
+        kind="manifest PUT",
+    )
+    if response.status_code != 201:
+        raise await _fail(response, f"PUT manifest {identifier[:19]}")
+    digest = "sha256:" + hashlib.sha256(body).hexdigest()
+    served = response.headers.get("docker-content-digest")
+    if served and served.startswith("sha256:") and served != digest:
+        raise RegistryError(
+            Status.ERROR, f"PUT manifest {identifier[:19]}: registry stored {served[:19]}", 201
+        )
+    return digest
