@@ -60,6 +60,8 @@ class CheckReport:
             head = f"OK: pack would pick {name}: available and identical to the run image"
         others = [r for r in self.results if r is not pick and not _good(r)]
         if others:
+            # The pick is fine but the run still has findings (exit 1): say so up front.
+            head = head.replace("OK:", "WARN:", 1)
             head += f"; {len(others)} other candidate(s) missing, unreadable or stale"
         return head
 
