@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-import logging
 import sys
 from collections.abc import Awaitable, Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -40,6 +38,8 @@ def registry_options(values: dict[str, Any]) -> RegistryOptions:
 
 
 def _configure_logging(verbose: int) -> None:
+    import logging  # here, not at the top: offline commands import this module too
+
     # Warnings (e.g. TLS verification off) always reach stderr; -v adds each request.
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(logging.Formatter("inspector: %(message)s"))
@@ -64,6 +64,8 @@ def make_client(opts: RegistryOptions) -> RegistryClient:
 
 def run(opts: RegistryOptions, job: Callable[[RegistryClient], Awaitable[T]]) -> T:
     """Run ``job`` with a fresh client that is closed afterwards."""
+    import asyncio  # here, not at the top: `resolve` must start without it
+
     client = make_client(opts)
 
     async def main() -> T:

@@ -13,6 +13,8 @@ if TYPE_CHECKING:  # the check modules pull in httpx; offline commands never nee
     from inspector.checks.check import CheckReport
     from inspector.checks.evaluate import Evaluated
     from inspector.checks.mirrors import MirrorsReport
+    from inspector.checks.preflight import PreflightReport
+    from inspector.checks.rebase import RebaseReport
 
 
 def resolution(r: Resolution) -> list[Table]:
@@ -125,3 +127,70 @@ def mirrors(report: MirrorsReport) -> list[Table]:
         tables.append(Table(title, columns, rows))
     tables.append(Table("", [], [], notes=[report.verdict()]))
     return tables
+
+
+if TYPE_CHECKING:
+    from inspector.checks.sync import SyncReport
+
+
+def sync(report: SyncReport) -> list[Table]:
+    """One table per run image: mirror, state before, action, bytes, result."""
+    from inspector.checks.sync import human_size
+
+    tables = []
+    groups: dict[str, list[list[str]]] = {}
+    digests: dict[str, str | None] = {}
+    for r in report.results:
+        row = [r.mirror, r.state.value, r.action.value, human_size(r.bytes), r.detail]
+        groups.setdefault(r.run_image, []).append(row)
+        digests[r.run_image] = digests.get(r.run_image) or r.digest
+    suffix = " (dry run: nothing written)" if report.dry_run else ""
+    for image, rows in groups.items():
+        title = f"Sync {image} (digest {short_digest(digests[image])}){suffix}"
+        tables.append(Table(title, ["mirror", "was", "action", "bytes", "result"], rows))
+    tables.append(Table("", [], [], notes=[report.verdict()]))
+    return tables
+
+
+def builder_detail(b: Builder, pack_config: PackConfig) -> list[Table]:
+    """``builder`` plus what a builder image adds (image, platform, digest, creator)."""
+    tables = builder(b, pack_config)
+    first = tables[0]
+    extra = [["Image", b.image]] if b.image else []
+    labels = {"platform": "Platform", "digest": "Digest", "created_by": "Created by"}
+    extra += [[title, b.extras[key]] for key, title in labels.items() if key in b.extras]
+    tables[0] = Table(first.title, first.columns, [*first.rows, *extra])
+    return tables
+
+
+def preflight(report: PreflightReport) -> list[Table]:
+    rows = [[i.name, i.result.value.upper(), i.reason] for i in report.items]
+    title = f"Preflight for publishing {report.app_image.original}"
+    return [
+        *check(report.check),
+        Table(title, ["check", "result", "reason"], rows, notes=[report.verdict()]),
+    ]
+
+
+def rebase(report: RebaseReport) -> list[Table]:
+    new = report.new_base
+
+    def yes_no(value: bool | None) -> str:
+        return "unknown" if value is None else ("yes" if value else "no")
+
+    run = report.selectable
+    mirrors = f" (mirrors: {', '.join(run.mirrors)})" if run.mirrors else ""
+    facts = [
+        ["App image", f"{report.app.reference.original} ({report.app.platform or '?'})"],
+        ["Recorded run image", run.image + mirrors],
+        ["Current base", report.metadata.reference or "-"],
+        ["Current top layer", short_digest(report.metadata.top_layer or None)],
+        ["New base", new.manifest_digest or new.digest or (new.detail or "-")],
+        ["New top layer", short_digest(new.top_layer)],
+        ["Rebase needed", yes_no(report.rebase_needed)],
+        ["--force required", yes_no(report.force_required)],
+    ]
+    return [
+        *check(report.check),
+        Table("Rebase", ["field", "value"], facts, notes=[report.verdict()]),
+    ]

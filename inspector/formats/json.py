@@ -14,6 +14,8 @@ if TYPE_CHECKING:  # the check modules pull in httpx; offline commands never nee
     from inspector.checks.check import CheckReport
     from inspector.checks.evaluate import Evaluated
     from inspector.checks.mirrors import MirrorsReport
+    from inspector.checks.preflight import PreflightReport
+    from inspector.checks.rebase import RebaseReport
 
 
 def dump(document: dict[str, Any], stream: TextIO | None = None) -> None:
@@ -131,3 +133,113 @@ def mirrors(report: MirrorsReport) -> dict[str, Any]:
         "in_sync": report.in_sync,
         "verdict": report.verdict(),
     }
+
+
+if TYPE_CHECKING:
+    from inspector.checks.sync import SyncReport
+
+
+def sync(report: SyncReport) -> dict[str, Any]:
+    return {
+        "mirrors": [
+            {
+                "run_image": r.run_image,
+                "mirror": r.mirror,
+                "normalized": r.normalized,
+                "source": r.source.value,
+                "state": r.state.value,
+                "action": r.action.value,
+                "bytes": r.bytes,
+                "digest": r.digest,
+                "previous_digest": r.previous_digest,
+                "detail": r.detail,
+                "method": r.method or None,
+                "blobs": {
+                    "total": r.blobs.total,
+                    "present": r.blobs.present,
+                    "mounted": r.blobs.mounted,
+                    "uploaded": r.blobs.uploaded,
+                },
+                "manifests": r.manifests,
+            }
+            for r in report.results
+        ],
+        "dry_run": report.dry_run,
+        "bytes": report.bytes,
+        "ok": report.ok,
+        "verdict": report.verdict(),
+    }
+
+
+def builder_detail(b: Builder, pack_config: PackConfig) -> dict[str, Any]:
+    """``builder`` plus what a builder image adds, and each run image's match order."""
+    document = builder(b, pack_config)
+    document["image"] = b.image
+    for key in ("platform", "digest", "manifest_digest", "created_by"):
+        if key in b.extras:
+            document[key] = b.extras[key]
+    document["buildpacks"] = [
+        {"id": bp.id, "version": bp.version, "homepage": bp.homepage or None} for bp in b.buildpacks
+    ]
+    for entry, run_image in zip(document["run_images"], b.run_images, strict=True):
+        order = [(m, "user-mirror") for m in pack_config.mirrors_for(run_image.image)]
+        order.append((run_image.image, "image"))
+        order.extend((m, "mirror") for m in run_image.mirrors)
+        entry["match_order"] = [{"reference": r, "source": s} for r, s in order]
+    if b.stack_run_image is not None:
+        document["stack_run_image"] = {
+            "image": b.stack_run_image.image,
+            "mirrors": list(b.stack_run_image.mirrors),
+        }
+    return document
+
+
+def preflight(report: PreflightReport) -> dict[str, Any]:
+    return {
+        "app_image": report.app_image.original,
+        "app_registry": report.app_image.registry,
+        "selected": report.check.selected.candidate.reference,
+        "checks": [
+            {"id": i.id, "name": i.name, "result": i.result.value, "reason": i.reason}
+            for i in report.items
+        ],
+        "ok": report.ok,
+        "verdict": report.verdict(),
+        "push": {
+            "allowed": report.push.allowed,
+            "detail": report.push.detail,
+            "http_status": report.push.http_status,
+            "cancelled": report.push.cancelled,
+        },
+        "check": check(report.check),
+    }
+
+
+def rebase(report: RebaseReport) -> dict[str, Any]:
+    """The ``check`` document plus the contract's rebase keys."""
+    new = report.new_base
+    document = check(report.check)
+    document.update(
+        {
+            "app_digest": report.app.digest,
+            "app_manifest_digest": report.app.manifest_digest,
+            "platform": report.app.platform,
+            "run_image_metadata": {
+                "image": report.selectable.image,
+                "mirrors": list(report.selectable.mirrors),
+            },
+            "current_base": report.current_base,
+            "current_base_reference": report.metadata.reference or None,
+            "current_top_layer": report.metadata.top_layer or None,
+            "new_base": new.manifest_digest or new.digest,
+            "new_base_digest": new.digest,
+            "new_top_layer": new.top_layer,
+            "rebase_needed": report.rebase_needed,
+            "force_required": report.force_required,
+            "force_reasons": list(report.force_reasons),
+            "verdict": report.verdict(),
+        }
+    )
+    if new.detail:
+        document["new_base_detail"] = new.detail
+    return document
