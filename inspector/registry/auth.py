@@ -8,13 +8,17 @@ concurrent requests share a single token fetch.
 
 The realm is named by the registry, so it is untrusted: it must be HTTPS unless the
 registry itself is plain HTTP, and it may not point at a loopback or private address
-unless the registry does too (go-containerregistry fixed this SSRF). Credentials are
-never sent over plain HTTP to a non-loopback host.
+unless the registry does too (go-containerregistry fixed this SSRF); a redirect from the
+token server must pass the same checks. Only the user's credentials for *this* registry
+ever go to its realm. No ``Authorization`` header (credentials or token) is sent over
+plain HTTP to a non-loopback host, and a challenge from another origin (after a
+redirect) is not followed. Tokens live in this object only, for the run.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import time
 from collections.abc import AsyncGenerator
@@ -26,6 +30,8 @@ from inspector.errors import InspectorError
 from inspector.registry.credentials import Credential
 from inspector.registry.hosts import is_loopback_host, is_private_host
 
+MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024  # a token answer is a few KiB; a realm is untrusted
+MAX_TOKEN_REDIRECTS = 5
 DEFAULT_TOKEN_LIFETIME = 60  # seconds, per the token spec when expires_in is absent
 TOKEN_EXPIRY_MARGIN = 5  # refresh a little early so a token never dies in flight
 CLIENT_ID = "inspector"
@@ -39,6 +45,10 @@ class AuthError(InspectorError):
     def __init__(self, status: int, detail: str) -> None:
         super().__init__(detail)
         self.status = status
+
+
+class RealmUnreachableError(AuthError):
+    """The token server could not be reached at all (a network failure, not a refusal)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,8 +66,9 @@ def parse_challenge(header: str | None) -> Challenge | None:
     if scheme not in ("bearer", "basic"):
         return None
     params = {
-        key.lower(): (quoted.replace('\\"', '"') if quoted is not None else bare)
-        for key, quoted, bare in _PARAM.findall(rest)
+        # group 2 is None (not "") when the value is a bare token
+        match[1].lower(): (re.sub(r"\\(.)", r"\1", match[2]) if match[2] is not None else match[3])
+        for match in _PARAM.finditer(rest)
     }
     return Challenge(scheme, params)
 
@@ -74,6 +85,11 @@ def scope_for(request: httpx.Request) -> str | None:
 def may_send_secret(url: httpx.URL) -> bool:
     """Credentials travel over HTTPS, or plain HTTP only to loopback."""
     return url.scheme == "https" or is_loopback_host(str(url.host))
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    default = {"http": 80, "https": 443}.get(url.scheme)
+    return url.scheme, url.host, url.port or default
 
 
 class RegistryAuth(httpx.Auth):
@@ -94,8 +110,9 @@ class RegistryAuth(httpx.Auth):
         self.token_requests = 0
 
     def learn(self, response: httpx.Response) -> None:
-        """Remember the registry's challenge (from the ``/v2/`` ping or any 401)."""
-        if response.status_code == 401:
+        """Remember the registry's challenge (from the ``/v2/`` ping or any 401) — only
+        the registry's own: a ping redirected elsewhere may not say where credentials go."""
+        if response.status_code == 401 and _origin(response.request.url) == _origin(self._endpoint):
             self.challenge = parse_challenge(response.headers.get("www-authenticate"))
 
     async def async_auth_flow(
@@ -106,9 +123,14 @@ class RegistryAuth(httpx.Auth):
         response = yield request
         if response.status_code != 401:
             return
+        if _origin(response.request.url) != _origin(request.url):
+            return  # a redirect's target may not name where our credentials go
         challenge = parse_challenge(response.headers.get("www-authenticate"))
         if challenge is None:
             return
+        # Free the 401's connection before fetching a token: with a small pool the token
+        # request would otherwise wait for it.
+        await response.aread()
         self.challenge = challenge
         # A 401 for a token we just sent means it lacks a scope: ask for the one named.
         wanted = challenge.params.get("scope") or scope
@@ -127,10 +149,15 @@ class RegistryAuth(httpx.Auth):
         """Set the Authorization header the challenge asks for; False when there is none."""
         if challenge is None:
             return False
+        credential = self._credential
+        if challenge.scheme == "basic" and credential is None:
+            return False
+        if not may_send_secret(request.url):
+            raise AuthError(
+                401, f"not sending credentials or tokens over plain HTTP to {request.url.host}"
+            )
         if challenge.scheme == "basic":
-            credential = self._credential
-            if credential is None or not may_send_secret(request.url):
-                return False
+            assert credential is not None
             request.headers["Authorization"] = httpx.BasicAuth(
                 credential.username, credential.password
             )._auth_header
@@ -154,15 +181,40 @@ class RegistryAuth(httpx.Auth):
     def _check_realm(self, realm: str) -> httpx.URL:
         try:
             url = httpx.URL(realm)
-        except httpx.InvalidURL:
+            host = url.host  # decoded lazily: a malformed IDNA label raises only here
+        except (httpx.InvalidURL, ValueError):  # idna's errors are ValueErrors
             raise AuthError(401, "token realm is not a valid URL") from None
-        if url.scheme not in ("https", "http") or not url.host:
+        if url.scheme not in ("https", "http") or not host:
             raise AuthError(401, "token realm is not an http(s) URL")
         if url.scheme == "http" and self._endpoint.scheme != "http":
-            raise AuthError(401, f"refused plain-HTTP token realm {url.host} for an HTTPS registry")
-        if is_private_host(url.host) and not is_private_host(self._endpoint.host):
-            raise AuthError(401, f"refused token realm on private address {url.host}")
+            raise AuthError(401, f"refused plain-HTTP token realm {host} for an HTTPS registry")
+        if is_private_host(host) and not is_private_host(self._endpoint.host):
+            raise AuthError(401, f"refused token realm on private address {host}")
         return url
+
+    async def _send_token_request(self, request: httpx.Request) -> tuple[int, bytes]:
+        """Send, following redirects only to URLs that pass the realm checks (httpx drops
+        the Authorization header when one leaves the origin); read at most 1 MiB."""
+        for _ in range(MAX_TOKEN_REDIRECTS + 1):
+            try:
+                response = await self._client.send(request, stream=True, follow_redirects=False)
+            except httpx.TimeoutException:
+                raise RealmUnreachableError(
+                    0, f"token server {request.url.host}: timed out"
+                ) from None
+            except httpx.TransportError as error:
+                raise RealmUnreachableError(
+                    0, f"token server {request.url.host}: {type(error).__name__}"
+                ) from None
+            try:
+                if response.next_request is not None:
+                    self._check_realm(str(response.next_request.url))
+                    request = response.next_request
+                    continue
+                return response.status_code, await _read_limited(response)
+            finally:
+                await response.aclose()
+        raise AuthError(502, "token server redirected too many times")
 
     async def _fetch_token(self, challenge: Challenge, service: str, scope: str) -> tuple[str, int]:
         realm = challenge.params.get("realm")
@@ -193,15 +245,15 @@ class RegistryAuth(httpx.Auth):
                     credential.username, credential.password
                 )._auth_header
         self.token_requests += 1
-        response = await self._client.send(request)
-        if response.status_code in (401, 403):
+        status, content = await self._send_token_request(request)
+        if status in (401, 403):
             who = "the credentials" if credential else "anonymous access"
-            raise AuthError(response.status_code, f"token server refused {who} for {scope}")
-        if response.status_code != 200:
-            raise AuthError(response.status_code, f"token server answered {response.status_code}")
+            raise AuthError(status, f"token server refused {who} for {scope}")
+        if status != 200:
+            raise AuthError(status, f"token server answered {status}")
         try:
-            body = response.json()
-        except ValueError:
+            body = json.loads(content)
+        except (ValueError, RecursionError):
             raise AuthError(502, "token server answered with invalid JSON") from None
         token = body.get("token") or body.get("access_token") if isinstance(body, dict) else None
         if not isinstance(token, str) or not token:
@@ -210,3 +262,19 @@ class RegistryAuth(httpx.Auth):
         if not isinstance(lifetime, int) or lifetime <= TOKEN_EXPIRY_MARGIN:
             lifetime = DEFAULT_TOKEN_LIFETIME
         return token, lifetime
+
+
+async def _read_limited(response: httpx.Response) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    try:
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > MAX_TOKEN_RESPONSE_BYTES:
+                raise AuthError(502, "token server answer is too large")
+            chunks.append(chunk)
+    except httpx.TimeoutException:
+        raise RealmUnreachableError(0, "token server: timed out") from None
+    except (httpx.TransportError, httpx.DecodingError) as error:
+        raise AuthError(502, f"token server answer cut short ({type(error).__name__})") from None
+    return b"".join(chunks)

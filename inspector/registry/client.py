@@ -5,13 +5,21 @@ HTTP for loopback) and learns the auth challenge before the concurrent requests 
 so a check costs one manifest request per reference plus one token per
 (registry, repository). Requests carry the logical registry name only in our own
 bookkeeping; the transport goes to the configured endpoint.
+
+Time: every registry is pinged concurrently, a loopback name's HTTPS and plain-HTTP pings
+are raced, and timeouts are never retried, so a run where every registry hangs costs about
+one ``--timeout`` (a ping that answers followed by a request that hangs: the same). A
+server that trickles bytes is cut at ``CEILING_FACTOR`` x ``--timeout`` per request;
+requests beyond ``--concurrency`` wait their turn.
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 import logging
+import re
 import ssl
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
@@ -21,18 +29,21 @@ import httpx
 from tenacity import (
     AsyncRetrying,
     RetryCallState,
+    retry_if_exception_type,
     retry_if_result,
     stop_after_attempt,
-    wait_exponential_jitter,
+    wait_exponential,
+    wait_random,
 )
 from tenacity.wait import wait_base
 
 from inspector import __version__
 from inspector.reference import Reference
-from inspector.registry.auth import AuthError, RegistryAuth
-from inspector.registry.credentials import Keychain
-from inspector.registry.hosts import RegistryHosts
+from inspector.registry.auth import AuthError, RealmUnreachableError, RegistryAuth
+from inspector.registry.credentials import Credential, CredentialError, Keychain
+from inspector.registry.hosts import RegistryHosts, is_loopback_host
 from inspector.registry.model import Platform, Probe, Status
+from inspector.sources.model import ConfigError
 
 log = logging.getLogger("inspector.registry")
 
@@ -53,6 +64,18 @@ RETRY_STATUSES = frozenset({429, 502, 503, 504})
 RETRY_ATTEMPTS = 3
 RETRY_AFTER_CAP = 10.0  # seconds: honour Retry-After, but never wait longer than this
 BACKOFF_INITIAL = 0.2
+BACKOFF_MAX = 2.0
+# A dropped connection (a reset, a keep-alive connection the server closed) is worth one
+# more try; a refused connection, a TLS failure or a timeout is not: retrying those would
+# only multiply the time a dead registry costs.
+RETRY_ERRORS = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
+IDEMPOTENT = frozenset({"GET", "HEAD"})
+MAX_REDIRECTS = 5
+# httpx bounds each phase (connect, each read, each write) by --timeout; this bounds one
+# whole request, token fetch and redirects included, so a server that trickles a byte
+# at a time cannot hold a run forever.
+CEILING_FACTOR = 3
+_SHA256 = re.compile(r"sha256:[0-9a-f]{64}")
 
 
 class RegistryError(Exception):
@@ -134,18 +157,24 @@ class RegistryClient:
         self.hosts = hosts
         self.keychain = keychain or Keychain({})
         self.stats = RequestStats()
+        self.timeout = timeout
+        self._ceiling = timeout * CEILING_FACTOR
         self._semaphore = asyncio.Semaphore(concurrency)
         self._registries: dict[str, asyncio.Task[_Registry]] = {}
+        self._plain_http_origins = self._http_endpoint_origins()
+        for name, host in hosts.hosts.items():
+            if host.insecure:
+                log.warning("TLS verification is OFF for %s (insecure = true)", name)
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout),
             limits=limits,
             follow_redirects=True,
-            max_redirects=5,
+            max_redirects=MAX_REDIRECTS,
             headers={"User-Agent": f"inspector/{__version__}"},
             transport=transport,
-            mounts=None if transport else self._mounts(),
-            event_hooks={"response": [self._log_response]},
+            mounts=None if transport else self._mounts(limits),
+            event_hooks={"request": [self._refuse_plain_http], "response": [self._log_response]},
         )
 
     async def __aenter__(self) -> RegistryClient:
@@ -156,30 +185,63 @@ class RegistryClient:
             task.cancel()
         await self._http.aclose()
 
-    def _mounts(self) -> Mapping[str, httpx.AsyncBaseTransport]:
+    def _mounts(self, limits: httpx.Limits) -> Mapping[str, httpx.AsyncBaseTransport]:
         """A transport of its own for each registry with a CA file or TLS turned off."""
         mounts: dict[str, httpx.AsyncBaseTransport] = {}
         for name, host in self.hosts.hosts.items():
             if not (host.ca_file or host.insecure):
                 continue
-            verify: ssl.SSLContext | bool
-            if host.insecure:
-                log.warning("TLS verification is OFF for %s (insecure = true)", name)
-                verify = False
-            else:
-                verify = ssl.create_default_context(cafile=host.ca_file)
+            verify: ssl.SSLContext | bool = False
+            if not host.insecure:
+                # Like docker's certs.d: the registry's CA in addition to the usual roots.
+                verify = httpx.create_ssl_context()
+                try:
+                    verify.load_verify_locations(cafile=host.ca_file)
+                except (OSError, ssl.SSLError):
+                    raise ConfigError(
+                        f"registry config: ca-file {host.ca_file!r} for {name}: "
+                        "not a readable PEM certificate file"
+                    ) from None
             for base in self.hosts.base_urls(name):
                 url = httpx.URL(base)
                 mounts[f"{url.scheme}://{url.netloc.decode()}"] = httpx.AsyncHTTPTransport(
-                    verify=verify
+                    verify=verify, limits=limits
                 )
         return mounts
 
+    def _http_endpoint_origins(self) -> frozenset[tuple[str, int | None]]:
+        origins = set()
+        for host in self.hosts.hosts.values():
+            if host.endpoint and host.endpoint.startswith("http://"):
+                url = httpx.URL(host.endpoint)
+                origins.add((url.host, url.port or 80))
+        return frozenset(origins)
+
+    async def _refuse_plain_http(self, request: httpx.Request) -> None:
+        """Plain HTTP only to loopback or an ``http://`` endpoint the user configured, so
+        a redirect (or a token realm) cannot downgrade a request to another host."""
+        url = request.url
+        if url.scheme != "http" or is_loopback_host(url.host):
+            return
+        if (url.host, url.port or 80) not in self._plain_http_origins:
+            raise RegistryError(
+                Status.ERROR,
+                f"refused plain-HTTP request to {url.host} (only http:// endpoints and "
+                "loopback may use plain HTTP)",
+            )
+
     async def _log_response(self, response: httpx.Response) -> None:
-        # Method, URL and status only: headers would carry tokens.
+        # Method, host and path only: headers carry tokens, and neither the query (a token
+        # request's) nor user information is worth the risk.
         request = response.request
+        url = request.url
         log.info(
-            "%s %s -> %d", request.method, request.url.copy_with(query=None), response.status_code
+            "%s %s://%s%s -> %d",
+            request.method,
+            url.scheme,
+            url.netloc.decode("ascii", "replace"),
+            url.path,
+            response.status_code,
         )
 
     # -- registries -------------------------------------------------------------------
@@ -193,18 +255,41 @@ class RegistryClient:
         return await asyncio.shield(task)
 
     async def _ping(self, registry: str) -> _Registry:
+        """``GET /v2/`` on every base URL at once, taken in order of preference (HTTPS
+        first): a port that swallows the TLS handshake then costs one --timeout, not one
+        per URL, where docker would try them one after another."""
+        bases = self.hosts.base_urls(registry)
+        attempts = [asyncio.ensure_future(self._ping_one(base)) for base in bases]
         failures: list[str] = []
-        for base in self.hosts.base_urls(registry):
-            try:
-                response = await self._send(self._http.build_request("GET", f"{base}/v2/"), "ping")
-            except RegistryError as error:
-                failures.append(f"{base}: {error.detail}")
-                continue
-            credential = self.keychain.lookup(registry)
-            auth = RegistryAuth(self._http, httpx.URL(base), credential)
-            auth.learn(response)
-            return _Registry(base, auth)
+        try:
+            for base, attempt in zip(bases, attempts, strict=True):
+                try:
+                    response = await attempt
+                except RegistryError as error:
+                    failures.append(f"{base}: {error.detail}")
+                    continue
+                auth = RegistryAuth(self._http, httpx.URL(base), await self._credential(registry))
+                auth.learn(response)
+                return _Registry(base, auth)
+        finally:
+            for attempt in attempts:
+                attempt.cancel()
+            await asyncio.gather(*attempts, return_exceptions=True)
         raise RegistryError(Status.UNREACHABLE, "; ".join(failures))
+
+    async def _ping_one(self, base: str) -> httpx.Response:
+        request = self._http.build_request("GET", f"{base}/v2/")
+        response = await self._send(request, "ping", stream=True)
+        await response.aclose()  # only the status and challenge matter: never read a body
+        return response
+
+    async def _credential(self, registry: str) -> Credential | None:
+        # A credential helper is a subprocess: off the event loop, so a slow one cannot
+        # stall the other registries, and bounded by --timeout.
+        try:
+            return await asyncio.to_thread(self.keychain.lookup, registry, timeout=self.timeout)
+        except CredentialError as error:
+            raise RegistryError(Status.ERROR, str(error)) from None
 
     # -- requests ---------------------------------------------------------------------
 
@@ -216,44 +301,73 @@ class RegistryClient:
         *,
         stream: bool = False,
     ) -> httpx.Response:
-        """Send; retry idempotent requests a bounded number of times on 429 and 502-504,
+        """Send, mapping network and auth failures to :class:`RegistryError`. GET and HEAD
+        are retried a bounded number of times on 429, 502-504 and dropped connections,
         waiting ``Retry-After`` (capped) or an exponential backoff with jitter."""
-        if request.method not in ("GET", "HEAD"):
-            return await self._send_once(request, kind, auth, stream=stream)
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(RETRY_ATTEMPTS),
-            retry=retry_if_result(lambda r: r.status_code in RETRY_STATUSES),
-            wait=_wait_retry_after(wait_exponential_jitter(initial=BACKOFF_INITIAL, max=2.0)),
-            # After the last attempt, hand back the last response: it becomes a status.
-            retry_error_callback=lambda state: state.outcome.result() if state.outcome else None,
-        )
-        response: httpx.Response = await retrying(
-            self._send_once, request, kind, auth, stream=stream
-        )
-        return response
+        try:
+            if request.method not in IDEMPOTENT:
+                return await self._send_once(request, kind, auth, stream=stream)
+            retrying = AsyncRetrying(
+                stop=stop_after_attempt(RETRY_ATTEMPTS),
+                retry=(
+                    retry_if_result(lambda r: r.status_code in RETRY_STATUSES)
+                    | retry_if_exception_type(RETRY_ERRORS)
+                ),
+                wait=_wait_retry_after(
+                    # Exponential backoff plus jitter (written as a sum: tenacity 8 and 9
+                    # disagree on wait_exponential_jitter's parameters).
+                    wait_exponential(multiplier=BACKOFF_INITIAL, max=BACKOFF_MAX)
+                    + wait_random(0, BACKOFF_INITIAL)
+                ),
+                # After the last attempt, hand back the last response (it becomes a
+                # status) or raise the last error.
+                retry_error_callback=_last_outcome,
+            )
+            response: httpx.Response = await retrying(
+                self._send_once, request, kind, auth, stream=stream
+            )
+            return response
+        except RegistryError:
+            raise
+        except AuthError as error:
+            status = Status.UNREACHABLE if isinstance(error, RealmUnreachableError) else None
+            raise RegistryError(status or Status.UNAUTHORIZED, str(error), error.status) from None
+        except TimeoutError:
+            raise RegistryError(
+                Status.UNREACHABLE, f"timed out: no complete answer in {self._ceiling:g} s"
+            ) from None
+        except httpx.TimeoutException as error:
+            raise RegistryError(Status.UNREACHABLE, f"timed out ({type(error).__name__})") from None
+        except httpx.TooManyRedirects:
+            raise RegistryError(Status.ERROR, f"more than {MAX_REDIRECTS} redirects") from None
+        except httpx.ConnectError as error:
+            raise RegistryError(Status.UNREACHABLE, _connect_detail(error)) from None
+        except httpx.TransportError as error:
+            raise RegistryError(Status.UNREACHABLE, _transport_detail(error)) from None
+        except httpx.RequestError as error:  # e.g. a body that fails to decompress
+            raise RegistryError(Status.ERROR, _transport_detail(error)) from None
+        except (httpx.InvalidURL, UnicodeError):
+            # A URL the registry named (a redirect's Location) that does not parse; idna's
+            # errors are UnicodeErrors, which httpx lets through.
+            raise RegistryError(Status.ERROR, "the registry redirected to an invalid URL") from None
 
     async def _send_once(
         self, request: httpx.Request, kind: str, auth: httpx.Auth | None, *, stream: bool
     ) -> httpx.Response:
         self.stats.count(kind)
-        try:
-            async with self._semaphore:
-                response = await self._http.send(
-                    request, auth=auth or httpx.USE_CLIENT_DEFAULT, stream=stream
-                )
-                if stream and response.status_code in RETRY_STATUSES:
-                    await response.aread()  # frees the connection before a retry
-                return response
-        except AuthError as error:
-            raise RegistryError(Status.UNAUTHORIZED, str(error), error.status) from None
-        except httpx.TimeoutException as error:
-            raise RegistryError(Status.UNREACHABLE, f"timed out ({type(error).__name__})") from None
-        except httpx.TooManyRedirects:
-            raise RegistryError(Status.ERROR, "too many redirects") from None
-        except httpx.ConnectError as error:
-            raise RegistryError(Status.UNREACHABLE, _connect_detail(error)) from None
-        except httpx.TransportError as error:
-            raise RegistryError(Status.UNREACHABLE, f"{type(error).__name__}: {error}") from None
+        # No ceiling for an upload: a large layer may rightly take longer than that.
+        ceiling = None if _has_body(request) else self._ceiling
+        async with self._semaphore, asyncio.timeout(ceiling):
+            response = await self._http.send(
+                request,
+                auth=auth or httpx.USE_CLIENT_DEFAULT,
+                stream=stream,
+                # Redirects only for reads: a replayed upload is not ours to risk.
+                follow_redirects=request.method in IDEMPOTENT,
+            )
+            if stream and response.status_code in RETRY_STATUSES:
+                await response.aclose()  # frees the connection before a retry, unread
+            return response
 
     async def request(
         self,
@@ -292,11 +406,17 @@ class RegistryClient:
         )
 
     async def get_manifest(self, ref: Reference, identifier: str | None = None) -> Manifest:
-        """GET a manifest, capped at 4 MiB, and check its digest against what was asked."""
+        """GET a manifest, capped at 4 MiB, and check its digest against what was asked
+        and against ``Docker-Content-Digest``."""
         response = await self.manifest_request(ref, "GET", identifier=identifier)
         try:
             _raise_for_status(response)
-            body = await _read_capped(response, MAX_MANIFEST_BYTES)
+            async with asyncio.timeout(self._ceiling):
+                body = await _read_capped(response, MAX_MANIFEST_BYTES)
+        except TimeoutError:
+            raise RegistryError(
+                Status.UNREACHABLE, f"timed out: manifest body not complete in {self._ceiling:g} s"
+            ) from None
         finally:
             await response.aclose()
         digest = "sha256:" + hashlib.sha256(body).hexdigest()
@@ -310,12 +430,12 @@ class RegistryClient:
             raise RegistryError(
                 Status.ERROR, "digest mismatch: Docker-Content-Digest differs from the body", 200
             )
-        media_type = _media_type(response, body)
+        media_type = _media_type(response, _parse_json(body))
         return Manifest(digest, media_type, body)
 
     async def probe(self, ref: Reference) -> Probe:
         """Exists? Which digest? HEAD first (free on Docker Hub's pull limit); GET only
-        when the registry gives no digest header or refuses HEAD."""
+        when the registry gives no usable digest header or refuses HEAD."""
         try:
             response = await self.manifest_request(ref, "HEAD")
             status = response.status_code
@@ -348,7 +468,18 @@ class RegistryClient:
 
 
 def _valid_digest(digest: str | None) -> bool:
-    return digest is not None and digest.startswith("sha256:") and len(digest) == 71
+    return digest is not None and _SHA256.fullmatch(digest) is not None
+
+
+def _has_body(request: httpx.Request) -> bool:
+    length = request.headers.get("content-length", "0")
+    return "transfer-encoding" in request.headers or not length.isdigit() or int(length) > 0
+
+
+def _last_outcome(state: RetryCallState) -> httpx.Response:
+    assert state.outcome is not None
+    response: httpx.Response = state.outcome.result()  # raises the last error, if any
+    return response
 
 
 def _wait_retry_after(backoff: wait_base) -> Callable[[RetryCallState], float]:
@@ -370,9 +501,10 @@ def _retry_after(response: httpx.Response) -> float | None:
     if value is None:
         return None
     try:
-        return max(0.0, float(value))
+        seconds = float(value)
     except ValueError:
         return None  # an HTTP-date: fall back to our own backoff
+    return max(0.0, seconds) if seconds == seconds else None  # NaN is no number of seconds
 
 
 def _raise_for_status(response: httpx.Response) -> None:
@@ -400,7 +532,9 @@ async def _read_capped(response: httpx.Response, limit: int) -> bytes:
             if size > limit:
                 raise RegistryError(Status.ERROR, f"manifest larger than {limit} bytes", 200)
             chunks.append(chunk)
-    except httpx.TransportError as error:
+    except httpx.TimeoutException as error:
+        raise RegistryError(Status.UNREACHABLE, f"timed out ({type(error).__name__})") from None
+    except (httpx.TransportError, httpx.DecodingError) as error:
         raise RegistryError(
             Status.ERROR, f"truncated manifest body ({type(error).__name__})", 200
         ) from None
@@ -410,17 +544,21 @@ async def _read_capped(response: httpx.Response, limit: int) -> bytes:
     return body
 
 
-def _media_type(response: httpx.Response, body: bytes) -> str:
+def _parse_json(body: bytes) -> Any:
+    try:
+        document = json.loads(body)
+    except (ValueError, RecursionError):
+        raise RegistryError(Status.ERROR, "manifest is not valid JSON", 200) from None
+    if not isinstance(document, dict):
+        raise RegistryError(Status.ERROR, "manifest is not a JSON object", 200)
+    return document
+
+
+def _media_type(response: httpx.Response, document: dict[str, Any]) -> str:
     header: str = response.headers.get("content-type", "").split(";")[0].strip()
     if header and header != "application/json":
         return header
-    import json
-
-    try:
-        document = json.loads(body)
-    except ValueError:
-        raise RegistryError(Status.ERROR, "manifest is not valid JSON", 200) from None
-    if isinstance(document, dict) and isinstance(document.get("mediaType"), str):
+    if isinstance(document.get("mediaType"), str):
         return str(document["mediaType"])
     return header or "application/json"
 
@@ -436,11 +574,32 @@ _DNS_FAILURE_MARKERS = (
 
 def _connect_detail(error: httpx.ConnectError) -> str:
     text = str(error) or type(error).__name__
-    lowered = text.lower()
-    if "certificate" in lowered or "ssl" in lowered or "tls" in lowered:
+    causes = " ".join(str(cause) for cause in _causes(error)).lower()
+    if any(isinstance(cause, ConnectionRefusedError) for cause in _causes(error)):
+        return "connection refused"
+    if "certificate" in causes or "ssl" in causes or "tls" in causes:
         return f"TLS error: {text}"
-    if any(marker in lowered for marker in _DNS_FAILURE_MARKERS):
+    if any(marker in causes for marker in _DNS_FAILURE_MARKERS):
         return f"DNS lookup failed: {text}"
-    if "refused" in lowered:
+    if "refused" in causes:
         return "connection refused"
     return text
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    """The error and what caused it (httpx wraps anyio's "All connection attempts
+    failed", which wraps the OSError that says why)."""
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in chain and len(chain) < 10:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def _transport_detail(error: httpx.RequestError) -> str:
+    causes = _causes(error)
+    if any(isinstance(c, ConnectionResetError) for c in causes) or "reset" in str(error).lower():
+        return "connection reset"
+    text = str(error)
+    return f"{type(error).__name__}: {text}" if text else type(error).__name__

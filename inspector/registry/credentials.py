@@ -5,8 +5,9 @@
 registry and ``credsStore`` for the rest (``docker-credential-<name> get``). Docker Hub
 lives under ``https://index.docker.io/v1/`` and its other usual keys.
 
-Secrets stay inside :class:`Credential`; its ``repr`` hides them so no log or traceback
-can print one.
+Secrets stay inside :class:`Credential`; its ``repr`` hides them, and the keychain's hides
+the whole document, so no log or traceback can print one. No error message quotes a value
+from the file or from a helper's output.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from inspector.errors import InspectorError
 from inspector.reference import DOCKER_HUB_HOSTS
 from inspector.sources.model import ConfigError
 
@@ -34,6 +36,8 @@ DOCKER_HUB_KEYS = (
     "https://docker.io",
 )
 _TOKEN_USERNAME = "<token>"  # docker's marker for an identity token from a helper
+# What docker-credential-helpers print when they simply have nothing for a server.
+_NOT_FOUND = "credentials not found in native keychain"
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +55,10 @@ class DockerConfigError(ConfigError):
     pass
 
 
+class CredentialError(InspectorError):
+    """A credential helper failed (not: had nothing); the message never quotes its output."""
+
+
 def config_path() -> Path:
     directory = os.environ.get("DOCKER_CONFIG")
     return (Path(directory) if directory else Path.home() / ".docker") / "config.json"
@@ -60,9 +68,9 @@ def config_path() -> Path:
 class Keychain:
     """Credentials of one docker config; a helper is asked at most once per registry."""
 
-    document: dict[str, Any]
+    document: dict[str, Any] = field(repr=False)
     path: str | None = None
-    _cache: dict[str, Credential | None] = field(default_factory=dict)
+    _cache: dict[str, Credential | None] = field(default_factory=dict, repr=False)
 
     @classmethod
     def from_environment(cls) -> Keychain:
@@ -81,11 +89,29 @@ class Keychain:
             ) from None
         if not isinstance(document, dict):
             raise DockerConfigError(f"docker config {str(path)!r}: not a JSON object")
-        return cls(document, str(path))
+        keychain = cls(document, str(path))
+        keychain.validate()
+        return keychain
 
-    def lookup(self, registry: str) -> Credential | None:
+    def validate(self) -> None:
+        """Decode every ``auths`` entry now, as docker does on load: a broken entry is bad
+        input (exit 2) before any request, not a surprise halfway through a run."""
+        auths = self.document.get("auths")
+        if auths is not None and not isinstance(auths, dict):
+            raise DockerConfigError(f"docker config {self.path!r}: auths must be an object")
+        for key, entry in (auths or {}).items():
+            if entry is not None and not isinstance(entry, dict):
+                raise DockerConfigError(
+                    f"docker config {self.path!r}: auths[{key!r}] must be an object"
+                )
+            if entry:
+                _from_auth_entry(entry, key, self.path)
+
+    def lookup(
+        self, registry: str, *, timeout: float = HELPER_TIMEOUT_SECONDS
+    ) -> Credential | None:
         if registry not in self._cache:
-            self._cache[registry] = self._lookup(registry)
+            self._cache[registry] = self._lookup(registry, timeout)
         return self._cache[registry]
 
     def _keys(self, registry: str) -> tuple[str, ...]:
@@ -93,14 +119,14 @@ class Keychain:
             return DOCKER_HUB_KEYS
         return (registry, f"https://{registry}", f"http://{registry}")
 
-    def _lookup(self, registry: str) -> Credential | None:
+    def _lookup(self, registry: str, timeout: float) -> Credential | None:
         keys = self._keys(registry)
         helpers = self.document.get("credHelpers")
         if isinstance(helpers, dict):
             for key in keys:
                 helper = helpers.get(key)
                 if isinstance(helper, str) and helper:
-                    return run_helper(helper, keys[0])
+                    return run_helper(helper, keys[0], timeout)
         auths = self.document.get("auths")
         if isinstance(auths, dict):
             for key in keys:
@@ -111,53 +137,70 @@ class Keychain:
                         return credential
         store = self.document.get("credsStore")
         if isinstance(store, str) and store:
-            return run_helper(store, keys[0])
+            return run_helper(store, keys[0], timeout)
         return None
 
 
 def _from_auth_entry(entry: dict[str, Any], key: str, path: str | None) -> Credential | None:
+    where = f"docker config {path!r}: auths[{key!r}]"
+    for name in ("username", "password", "auth", "identitytoken", "registrytoken"):
+        if entry.get(name) is not None and not isinstance(entry[name], str):
+            raise DockerConfigError(f"{where}.{name} must be a string")
     username = entry.get("username") or ""
     password = entry.get("password") or ""
     encoded = entry.get("auth")
-    if isinstance(encoded, str) and encoded:
+    if encoded:
         try:
             decoded = base64.b64decode(encoded, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
+        except (binascii.Error, UnicodeDecodeError, ValueError):
             # Never echo the value: it is a secret.
-            raise DockerConfigError(
-                f"docker config {path!r}: auths[{key!r}].auth is not valid base64"
-            ) from None
-        username, _, password = decoded.partition(":")
+            raise DockerConfigError(f"{where}.auth is not valid base64") from None
+        username, colon, password = decoded.partition(":")
+        if not colon:
+            raise DockerConfigError(f"{where}.auth is not base64 of user:password")
     identity = entry.get("identitytoken") or ""
     registry_token = entry.get("registrytoken") or ""
     if not any((username, password, identity, registry_token)):
         return None
-    return Credential(str(username), str(password), str(identity), str(registry_token))
+    return Credential(username, password, identity, registry_token)
 
 
-def run_helper(name: str, server: str) -> Credential | None:
-    """``docker-credential-<name> get``; a helper that fails or has nothing means anonymous."""
+def run_helper(
+    name: str, server: str, timeout: float = HELPER_TIMEOUT_SECONDS
+) -> Credential | None:
+    """``docker-credential-<name> get``. Nothing stored for ``server`` means anonymous;
+    a helper that is missing, hangs, fails or prints garbage is an error (as in docker),
+    reported without its output, which may hold a secret."""
+    program = f"docker-credential-{name}"
+    what = f"credential helper {program} for {server}"
     try:
         completed = subprocess.run(
-            [f"docker-credential-{name}", "get"],
+            [program, "get"],
             input=server,
             capture_output=True,
             text=True,
-            timeout=HELPER_TIMEOUT_SECONDS,
+            errors="replace",
+            timeout=timeout,
             check=False,
         )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
+    except subprocess.TimeoutExpired:
+        raise CredentialError(f"{what}: no answer in {timeout:g} s") from None
+    except OSError as error:
+        raise CredentialError(f"{what}: cannot run it ({error.strerror or 'failed'})") from None
     if completed.returncode != 0:
-        return None
+        if _NOT_FOUND in completed.stdout.lower() or _NOT_FOUND in completed.stderr.lower():
+            return None
+        raise CredentialError(f"{what}: exited with status {completed.returncode}")
     try:
         answer = json.loads(completed.stdout)
-    except json.JSONDecodeError:
-        return None
-    if not isinstance(answer, dict):
-        return None
-    username = str(answer.get("Username") or "")
-    secret = str(answer.get("Secret") or "")
+    except (ValueError, RecursionError):
+        answer = None
+    if not isinstance(answer, dict) or not all(
+        isinstance(answer.get(key) or "", str) for key in ("Username", "Secret")
+    ):
+        raise CredentialError(f"{what}: printed something other than a JSON credential")
+    username = answer.get("Username") or ""
+    secret = answer.get("Secret") or ""
     if username == _TOKEN_USERNAME:
         return Credential(identity_token=secret)
     return Credential(username, secret) if (username or secret) else None

@@ -9,6 +9,8 @@ the transport consults this table. ``docker.io``, ``index.docker.io`` and
 from __future__ import annotations
 
 import ipaddress
+import re
+import socket
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +22,11 @@ from inspector.sources import toml_file
 from inspector.sources.model import ConfigError
 
 WHAT = "registry config"
+KEYS = ("endpoint", "ca-file", "insecure")
+# host[:port] or [ipv6][:port], as a reference's registry component spells it.
+_REGISTRY_NAME = re.compile(
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::[0-9]+)?"
+)
 HUB_KEY = "index.docker.io"  # the key Docker Hub settings are stored under
 
 
@@ -39,8 +46,11 @@ def canonical(registry: str) -> str:
 
 def is_loopback_host(host: str) -> bool:
     """``localhost``, ``127.0.0.0/8`` or ``::1`` (brackets and port allowed)."""
-    hostname = httpx.URL(f"http://{host}").host if "://" not in host else httpx.URL(host).host
-    if hostname == "localhost":
+    try:
+        hostname = httpx.URL(host if "://" in host else f"http://{host}").host
+    except (httpx.InvalidURL, ValueError):
+        return False
+    if hostname.rstrip(".") == "localhost":
         return True
     try:
         return ipaddress.ip_address(hostname).is_loopback
@@ -48,15 +58,35 @@ def is_loopback_host(host: str) -> bool:
         return False
 
 
-def is_private_host(hostname: str) -> bool:
-    """Loopback, link-local or private addresses (a token realm there may be an SSRF)."""
-    if hostname == "localhost" or hostname.endswith(".localhost"):
-        return True
+def _address(hostname: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """The address a host name literally spells, as the system resolver reads it: besides
+    the usual forms, ``127.1``, ``2130706433`` and ``0x7f.0.0.1`` are IPv4 literals to
+    ``getaddrinfo`` (inet_aton), so an SSRF check must read them the same way."""
+    text = hostname.strip("[]").rstrip(".")
     try:
-        address = ipaddress.ip_address(hostname.strip("[]"))
+        address = ipaddress.ip_address(text)
     except ValueError:
-        return False
-    return address.is_loopback or address.is_private or address.is_link_local or address.is_reserved
+        if not text or not all(c in "0123456789abcdefxABCDEFX." for c in text):
+            return None
+        try:
+            return ipaddress.IPv4Address(socket.inet_aton(text))
+        except OSError:
+            return None
+    if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped is not None:
+        return address.ipv4_mapped
+    return address
+
+
+def is_private_host(hostname: str) -> bool:
+    """Any address that is not global — loopback, private, link-local (cloud metadata),
+    shared, reserved, ``0.0.0.0`` (which reaches loopback) — or a ``localhost`` name: a
+    token realm there may be an SSRF. Other names are not resolved: a public name that
+    points at a private address is not caught (go-containerregistry draws the same line)."""
+    name = hostname.strip("[]").rstrip(".").lower()
+    if name == "localhost" or name.endswith(".localhost"):
+        return True
+    address = _address(name)
+    return address is not None and not address.is_global
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,14 +111,40 @@ class RegistryHosts:
         return urls
 
 
+def _redacted(url: str) -> str:
+    """``url`` fit for an error message: user information (a password) hidden."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return url
+    authority, slash, path = rest.partition("/")
+    if "@" in authority:
+        authority = "***@" + authority.rpartition("@")[2]
+    return f"{scheme}{sep}{authority}{slash}{path}"
+
+
 def _check_endpoint(url: str, where: str) -> str:
+    shown = repr(_redacted(url))
     try:
         parsed = httpx.URL(url)
-    except httpx.InvalidURL as error:
-        raise ConfigError(f"{where}: invalid endpoint {url!r}: {error}") from None
-    if parsed.scheme not in ("http", "https") or not parsed.host:
-        raise ConfigError(f"{where}: endpoint {url!r} must be an http:// or https:// URL")
+        host = parsed.host  # decoded lazily: a malformed IDNA label raises only here
+    except (httpx.InvalidURL, ValueError):  # idna's errors are ValueErrors
+        raise ConfigError(f"{where}: invalid endpoint URL {shown}") from None
+    if parsed.scheme not in ("http", "https") or not host:
+        raise ConfigError(f"{where}: endpoint {shown} must be an http:// or https:// URL")
+    if parsed.userinfo:
+        # Credentials belong in docker's config, where they are looked up per registry.
+        raise ConfigError(f"{where}: endpoint {shown} must not contain credentials")
+    if parsed.path not in ("", "/") or parsed.query or parsed.fragment:
+        # The registry API lives at /v2/ on the host: a path would be silently ignored.
+        raise ConfigError(f"{where}: endpoint {shown} must be scheme://host[:port] only")
     return url
+
+
+def _is_file(path: str) -> bool:
+    try:
+        return Path(path).is_file()
+    except (OSError, ValueError):  # e.g. a NUL byte in the name
+        return False
 
 
 def load(path: str | Path | None, overrides: Iterable[str] = ()) -> RegistryHosts:
@@ -100,11 +156,20 @@ def load(path: str | Path | None, overrides: Iterable[str] = ()) -> RegistryHost
         registries = document.table_of("registries")
         for name in registries.table if registries else {}:
             assert registries is not None
+            if not _REGISTRY_NAME.fullmatch(name):
+                raise ConfigError(
+                    f"{registries.where}: {name!r} is not a registry name (host[:port])"
+                )
             entry = registries.table_of(name)
             assert entry is not None
+            unknown = sorted(set(entry.table) - set(KEYS))
+            if unknown:
+                raise ConfigError(
+                    f"{entry.where}: unknown key {unknown[0]!r} (expected {', '.join(KEYS)})"
+                )
             endpoint = entry.string("endpoint")
             ca_file = entry.string("ca-file")
-            if ca_file is not None and not Path(ca_file).is_file():
+            if ca_file is not None and not _is_file(ca_file):
                 raise ConfigError(f"{entry.where}: ca-file {ca_file!r}: no such file")
             hosts[canonical(name)] = HostConfig(
                 endpoint=_check_endpoint(endpoint, entry.where) if endpoint else None,
@@ -113,11 +178,14 @@ def load(path: str | Path | None, overrides: Iterable[str] = ()) -> RegistryHost
             )
     for override in overrides:
         name, equals, url = override.partition("=")
+        shown = f"--endpoint {_redacted(override)!r}"
         if not equals or not name or not url:
-            raise ConfigError(f"--endpoint {override!r}: expected REGISTRY=URL")
+            raise ConfigError(f"{shown}: expected REGISTRY=URL")
+        if not _REGISTRY_NAME.fullmatch(name):
+            raise ConfigError(f"{shown}: {name!r} is not a registry name (host[:port])")
         previous = hosts.get(canonical(name), HostConfig())
         hosts[canonical(name)] = HostConfig(
-            endpoint=_check_endpoint(url, f"--endpoint {override!r}"),
+            endpoint=_check_endpoint(url, shown),
             ca_file=previous.ca_file,
             insecure=previous.insecure,
         )
