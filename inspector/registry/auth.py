@@ -23,6 +23,7 @@ import re
 import time
 from collections.abc import AsyncGenerator
 from dataclasses import dataclass, field
+from enum import Enum
 
 import httpx
 
@@ -37,6 +38,15 @@ TOKEN_EXPIRY_MARGIN = 5  # refresh a little early so a token never dies in fligh
 CLIENT_ID = "inspector"
 _PARAM = re.compile(r'([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))')
 _REPOSITORY_PATH = re.compile(r"^/v2/(?P<repo>.+?)/(?:manifests|blobs|tags)/")
+
+
+class Sent(Enum):
+    """What :meth:`RegistryAuth._authorize` put on a request."""
+
+    NOTHING = "nothing"
+    BASIC = "basic"
+    CACHED_TOKEN = "cached token"
+    FRESH_TOKEN = "fresh token"
 
 
 class AuthError(InspectorError):
@@ -79,7 +89,13 @@ def scope_for(request: httpx.Request) -> str | None:
     if match is None:
         return None
     actions = "pull" if request.method in ("GET", "HEAD") else "pull,push"
-    return f"repository:{match['repo']}:{actions}"
+    scope = f"repository:{match['repo']}:{actions}"
+    source = request.url.params.get("from")
+    if request.url.params.get("mount") and source:
+        # A cross-repository mount also reads the source: ask for both up front rather
+        # than take the registry's 401 naming them.
+        scope += f" repository:{source}:pull"
+    return scope
 
 
 def may_send_secret(url: httpx.URL) -> bool:
@@ -119,7 +135,7 @@ class RegistryAuth(httpx.Auth):
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
         scope = scope_for(request)
-        sent_token = await self._authorize(request, self.challenge, scope, refresh=False)
+        sent = await self._authorize(request, self.challenge, scope, refresh=False)
         response = yield request
         if response.status_code != 401:
             return
@@ -132,9 +148,13 @@ class RegistryAuth(httpx.Auth):
         # request would otherwise wait for it.
         await response.aread()
         self.challenge = challenge
-        # A 401 for a token we just sent means it lacks a scope: ask for the one named.
+        # A 401 for a token we sent means it lacks a scope: ask for the one named. A token
+        # fetched just now for that very scope was already refused: fetching it again
+        # with the same credentials gets the same grants and only costs round trips.
         wanted = challenge.params.get("scope") or scope
-        if not await self._authorize(request, challenge, wanted, refresh=sent_token):
+        if sent is Sent.FRESH_TOKEN and wanted == scope:
+            return
+        if not await self._authorize(request, challenge, wanted, refresh=sent is not Sent.NOTHING):
             return
         yield request
 
@@ -145,13 +165,13 @@ class RegistryAuth(httpx.Auth):
         scope: str | None,
         *,
         refresh: bool,
-    ) -> bool:
-        """Set the Authorization header the challenge asks for; False when there is none."""
+    ) -> Sent:
+        """Set the Authorization header the challenge asks for, and say what was set."""
         if challenge is None:
-            return False
+            return Sent.NOTHING
         credential = self._credential
         if challenge.scheme == "basic" and credential is None:
-            return False
+            return Sent.NOTHING
         if not may_send_secret(request.url):
             raise AuthError(
                 401, f"not sending credentials or tokens over plain HTTP to {request.url.host}"
@@ -161,22 +181,23 @@ class RegistryAuth(httpx.Auth):
             request.headers["Authorization"] = httpx.BasicAuth(
                 credential.username, credential.password
             )._auth_header
-            return True
-        token = await self._token(challenge, scope or "", refresh=refresh)
+            return Sent.BASIC
+        token, fresh = await self._token(challenge, scope or "", refresh=refresh)
         request.headers["Authorization"] = f"Bearer {token}"
-        return True
+        return Sent.FRESH_TOKEN if fresh else Sent.CACHED_TOKEN
 
-    async def _token(self, challenge: Challenge, scope: str, *, refresh: bool) -> str:
+    async def _token(self, challenge: Challenge, scope: str, *, refresh: bool) -> tuple[str, bool]:
+        """A token for ``scope``, and whether it was fetched by this call."""
         service = challenge.params.get("service", "")
         key = (service, scope)
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:
             cached = self._tokens.get(key)
             if cached and not refresh and cached[1] > time.monotonic():
-                return cached[0]
+                return cached[0], False
             token, lifetime = await self._fetch_token(challenge, service, scope)
             self._tokens[key] = (token, time.monotonic() + lifetime - TOKEN_EXPIRY_MARGIN)
-            return token
+            return token, True
 
     def _check_realm(self, realm: str) -> httpx.URL:
         try:
