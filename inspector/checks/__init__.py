@@ -1,1 +1,1 @@
-"""Checks: each takes loaded inputs (and a registry client when it probes) and returns result data."""
+"""Checks: each takes loaded inputs (and a client when it probes) and returns result data."""

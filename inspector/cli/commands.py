@@ -4,15 +4,13 @@ from __future__ import annotations
 
 import click
 
+from inspector.cli.audit import audit
+from inspector.cli.images import preflight, rebase
 from inspector.cli.offline import builder, resolve
 from inspector.cli.probe import check, mirrors
+from inspector.cli.sync import sync
 
 
 def register(group: click.Group) -> None:
-    for command in (resolve, builder, check, mirrors):
+    for command in (resolve, builder, check, mirrors, preflight, rebase, audit, sync):
         group.add_command(command)
-    group.add_command(__import__("inspector.cli.audit", fromlist=["audit"]).audit)
-    group.add_command(__import__("inspector.cli.sync", fromlist=["sync"]).sync)
-    images = __import__("inspector.cli.images", fromlist=["preflight", "rebase"])
-    group.add_command(images.preflight)
-    group.add_command(images.rebase)

@@ -382,14 +382,17 @@ class RegistryClient:
         kind: str = "other",
     ) -> httpx.Response:
         """Any registry API request (``path`` starts with ``/v2/``), authenticated for the
-        repository in the path; an upload's ``Location`` can be passed as ``path``.
+        repository in the path; an upload's ``Location`` can be passed as ``path`` and
+        ``params`` are added to its query.
         Raises :class:`RegistryError` for network and auth failures; HTTP errors are
         left to the caller."""
         state = await self._registry(registry)
         url = httpx.URL(state.base).join(path)
-        request = self._http.build_request(
-            method, url, headers=headers, params=params, content=content
-        )
+        if params:
+            # Merged, not replaced: an upload Location keeps its session state
+            # (distribution's ``_state=…``) in its own query.
+            url = url.copy_merge_params(params)
+        request = self._http.build_request(method, url, headers=headers, content=content)
         return await self._send(request, kind, state.auth, stream=stream)
 
     async def manifest_request(

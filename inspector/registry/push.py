@@ -190,9 +190,8 @@ async def stream_blob(
             upload = await client.request(
                 target.registry,
                 "PUT",
-                # Merged here: httpx's params= would replace the Location's own query
-                # (distribution keeps the session state there, ``_state=…``).
-                str(httpx.URL(location).copy_merge_params({"digest": blob.digest})),
+                location,
+                params={"digest": blob.digest},
                 headers={"Content-Type": OCTET_STREAM, "Content-Length": str(blob.size)},
                 content=body,
                 kind="blob PUT",
