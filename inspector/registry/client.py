@@ -415,7 +415,7 @@ class RegistryClient:
         try:
             _raise_for_status(response)
             async with asyncio.timeout(self._ceiling):
-                body = await _read_capped(response, MAX_MANIFEST_BYTES)
+                body = await read_capped(response, MAX_MANIFEST_BYTES)
         except TimeoutError:
             raise RegistryError(
                 Status.UNREACHABLE, f"timed out: manifest body not complete in {self._ceiling:g} s"
@@ -523,27 +523,29 @@ def _raise_for_status(response: httpx.Response) -> None:
     raise RegistryError(Status.ERROR, f"HTTP {status}", status)
 
 
-async def _read_capped(response: httpx.Response, limit: int) -> bytes:
+async def read_capped(response: httpx.Response, limit: int, what: str = "manifest") -> bytes:
+    """Read a streamed body of at most ``limit`` bytes; a short, undecodable or too long
+    body, or a timeout, is a :class:`RegistryError` naming ``what``."""
     declared = response.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
-        raise RegistryError(Status.ERROR, f"manifest larger than {limit} bytes", 200)
+        raise RegistryError(Status.ERROR, f"{what} larger than {limit} bytes", 200)
     chunks: list[bytes] = []
     size = 0
     try:
         async for chunk in response.aiter_bytes():
             size += len(chunk)
             if size > limit:
-                raise RegistryError(Status.ERROR, f"manifest larger than {limit} bytes", 200)
+                raise RegistryError(Status.ERROR, f"{what} larger than {limit} bytes", 200)
             chunks.append(chunk)
     except httpx.TimeoutException as error:
         raise RegistryError(Status.UNREACHABLE, f"timed out ({type(error).__name__})") from None
     except (httpx.TransportError, httpx.DecodingError) as error:
         raise RegistryError(
-            Status.ERROR, f"truncated manifest body ({type(error).__name__})", 200
+            Status.ERROR, f"truncated {what} body ({type(error).__name__})", 200
         ) from None
     body = b"".join(chunks)
     if declared and declared.isdigit() and int(declared) != len(body):
-        raise RegistryError(Status.ERROR, "truncated manifest body", 200)
+        raise RegistryError(Status.ERROR, f"truncated {what} body", 200)
     return body
 
 

@@ -16,14 +16,13 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import httpx
-
 from inspector.reference import Reference
 from inspector.registry.client import (
     DOCKER_SCHEMA1,
     DOCKER_SCHEMA1_SIGNED,
     RegistryClient,
     RegistryError,
+    read_capped,
 )
 from inspector.registry.model import Status
 from inspector.sources.model import ConfigError
@@ -167,31 +166,16 @@ async def _get_blob(client: RegistryClient, ref: Reference, digest: str, what: s
             if status in (401, 403):
                 raise _error(what, ref, f"config blob {digest}: access denied (HTTP {status})")
             raise _error(what, ref, f"config blob {digest}: HTTP {status}")
-        body = await _read_capped(response, what, ref)
+        try:
+            body = await read_capped(response, MAX_CONFIG_BYTES, "config blob")
+        except RegistryError as error:
+            raise _error(what, ref, error.detail) from None
     finally:
         await response.aclose()
     algorithm, _, expected = digest.partition(":")
     if hashlib.new(algorithm, body).hexdigest() != expected:
         raise _error(what, ref, f"config blob does not hash to {digest}")
     return body
-
-
-async def _read_capped(response: httpx.Response, what: str, ref: Reference) -> bytes:
-    too_big = _error(what, ref, f"config blob larger than {MAX_CONFIG_BYTES} bytes")
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > MAX_CONFIG_BYTES:
-        raise too_big
-    chunks: list[bytes] = []
-    size = 0
-    try:
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > MAX_CONFIG_BYTES:
-                raise too_big
-            chunks.append(chunk)
-    except httpx.TransportError as error:
-        raise _error(what, ref, f"config blob truncated ({type(error).__name__})") from None
-    return b"".join(chunks)
 
 
 def _parse_config(body: bytes, partial: ImageConfig, what: str) -> ImageConfig:
