@@ -21,7 +21,6 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import IO, Any, Literal, Self
 
 import httpx
@@ -50,6 +49,7 @@ from devtools.seeding import (
     retag,
     sha256_digest,
 )
+from devtools.service import Service
 from devtools.tokenserver import TokenRequest, TokenServer
 
 __all__ = [
@@ -124,7 +124,7 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-class RegistryProcess:
+class RegistryProcess(Service):
     """A ``docker-registry`` child process; use as a context manager.
 
     Modes: anonymous (default), ``htpasswd=(user, password)`` for Basic auth, or
@@ -187,17 +187,6 @@ class RegistryProcess:
         if self._given_workdir is None and self._workdir is not None:
             shutil.rmtree(self._workdir, ignore_errors=True)
             self._workdir = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- addresses and files ------------------------------------------------------------------
 

@@ -19,7 +19,6 @@ import time
 from collections.abc import Iterable, Mapping
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from types import TracebackType
 from typing import Any, Self, TypedDict
 from urllib.parse import parse_qs, urlsplit
 
@@ -28,6 +27,8 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import NameOID
+
+from devtools.service import Service
 
 TOKEN_LIFETIME_SECONDS = 300
 
@@ -42,7 +43,7 @@ class TokenRequest(TypedDict):
     status: int
 
 
-class TokenServer:
+class TokenServer(Service):
     """Issues registry tokens on ``http://127.0.0.1:PORT/token``.
 
     Policy: repositories in ``anonymous_pull`` may be pulled without credentials (an entry
@@ -93,17 +94,6 @@ class TokenServer:
         if self._thread is not None:
             self._thread.join(timeout=5)
             self._thread = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     # -- what the registry config needs -----------------------------------------------------
 

@@ -24,8 +24,9 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from types import TracebackType
 from typing import Self
+
+from devtools.service import Service
 
 # Actions that answer without asking the registry.
 HANG = "hang"  # accept, read the request, never answer (until the proxy stops)
@@ -73,7 +74,7 @@ class Seen:
     headers: dict[str, str]  # lower-case names
 
 
-class FaultProxy:
+class FaultProxy(Service):
     """Use as a context manager; ``upstream=None`` makes a server with no registry behind it
     (every request needs a fault, e.g. ``HANG``)."""
 
@@ -105,17 +106,6 @@ class FaultProxy:
             self._server.shutdown()
             self._server.server_close()
             self._server = None
-
-    def __enter__(self) -> Self:
-        return self.start()
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def port(self) -> int:
