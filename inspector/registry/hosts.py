@@ -8,6 +8,7 @@ the transport consults this table. ``docker.io``, ``index.docker.io`` and
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 import re
 import socket
@@ -44,6 +45,7 @@ def canonical(registry: str) -> str:
     return HUB_KEY if registry in DOCKER_HUB_HOSTS else registry
 
 
+@functools.lru_cache(maxsize=256)  # asked for every request's host
 def is_loopback_host(host: str) -> bool:
     """``localhost``, ``127.0.0.0/8`` or ``::1`` (brackets and port allowed)."""
     try:
