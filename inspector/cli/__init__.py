@@ -23,7 +23,7 @@ from inspector.errors import InputError  # noqa: E402
 EXIT_OK, EXIT_FINDINGS, EXIT_INPUT, EXIT_INTERNAL = 0, 1, 2, 3
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=commands.LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(__version__, prog_name="inspector")
 @click.option("--debug", is_flag=True, help="Show the traceback of an unexpected error.")
 def cli(debug: bool) -> None:
@@ -31,9 +31,6 @@ def cli(debug: bool) -> None:
 
     Exit codes: 0 all good, 1 findings, 2 bad input.
     """
-
-
-commands.register(cli)
 
 
 def main(argv: list[str] | None = None) -> None:

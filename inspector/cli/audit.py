@@ -2,19 +2,23 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from inspector.checks.audit_rules import RULES, Finding, Level, Summary
 from inspector.cli import options
-from inspector.formats.table import Table
+
+if TYPE_CHECKING:
+    from inspector.checks.audit_rules import Finding, Summary
+    from inspector.formats.table import Table
 
 FORMATS = ("table", "json", "sarif")
 FAIL_ON = ("error", "warning", "note", "none")
 
 
 def _rules_epilog() -> str:
+    from inspector.checks.audit_rules import RULES
+
     # "\b" keeps click from re-wrapping the rule list into one paragraph.
     lines = ["\b", "Rules (* needs --online):"]
     for rule in RULES:
@@ -23,7 +27,16 @@ def _rules_epilog() -> str:
     return "\n".join(lines)
 
 
-@click.command(epilog=_rules_epilog())
+class _RulesEpilogCommand(click.Command):
+    """Builds the rule list only when help is shown: the rule table is not imported at
+    start-up, when every other command would pay for it."""
+
+    def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        self.epilog = _rules_epilog()
+        super().format_epilog(ctx, formatter)
+
+
+@click.command(cls=_RulesEpilogCommand)
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
 @click.option(
     "--online", is_flag=True, help="Also probe every run image and mirror in its registry."
@@ -62,6 +75,7 @@ def audit(
     missing --pack-config file.
     """
     from inspector.checks import audit as checks
+    from inspector.checks.audit_rules import Level
     from inspector.formats import json, sarif, table
 
     if values["as_json"]:
@@ -126,6 +140,9 @@ def _document(findings: list[Finding], summary: Summary) -> dict[str, Any]:
 
 
 def _table(findings: list[Finding], summary: Summary) -> Table:
+    from inspector.checks.audit_rules import Level
+    from inspector.formats.table import Table
+
     rows = [[f.rule.id, f.level.value, f"{f.file}:{f.line}", f.message] for f in findings]
     if not findings:
         verdict = f"OK: no findings in {summary.files} file(s)"

@@ -22,7 +22,6 @@ def check(app_image: str, **values: Any) -> None:
     """
     from inspector import reference
     from inspector.checks.check import check as run_check
-    from inspector.formats import human, json, table
     from inspector.resolver import Mode
 
     choice = options.builder_choice(
@@ -44,9 +43,14 @@ def check(app_image: str, **values: Any) -> None:
             )
 
     report = online.run(online.registry_options(values), job)
+    # Only the renderer asked for is imported.
     if values["as_json"]:
+        from inspector.formats import json
+
         json.dump(json.check(report))
     else:
+        from inspector.formats import human, table
+
         table.render(human.check(report))
     raise SystemExit(0 if report.ok else 1)
 
@@ -58,7 +62,6 @@ def check(app_image: str, **values: Any) -> None:
 def mirrors(**values: Any) -> None:
     """For every run image of the builder: is each mirror present and identical to it?"""
     from inspector.checks.mirrors import mirrors as run_mirrors
-    from inspector.formats import human, json, table
 
     choice = options.builder_choice(
         values["builder_config"], values["builder_image"], values["platform"]
@@ -71,8 +74,13 @@ def mirrors(**values: Any) -> None:
             return await run_mirrors(client, builder.run_images, user.mirrors_for)
 
     report = online.run(online.registry_options(values), job)
+    # Only the renderer asked for is imported.
     if values["as_json"]:
+        from inspector.formats import json
+
         json.dump(json.mirrors(report))
     else:
+        from inspector.formats import human, table
+
         table.render(human.mirrors(report))
     raise SystemExit(0 if report.in_sync else 1)

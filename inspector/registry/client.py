@@ -24,19 +24,9 @@ import re
 import ssl
 from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
-from tenacity import (
-    AsyncRetrying,
-    RetryCallState,
-    retry_if_exception_type,
-    retry_if_result,
-    stop_after_attempt,
-    wait_exponential,
-    wait_random,
-)
-from tenacity.wait import wait_base
 
 from inspector import __version__
 from inspector.reference import Reference
@@ -45,6 +35,10 @@ from inspector.registry.credentials import Credential, CredentialError, Keychain
 from inspector.registry.hosts import RegistryHosts, is_loopback_host
 from inspector.registry.model import Platform, Probe, Status
 from inspector.sources.model import ConfigError
+
+if TYPE_CHECKING:
+    from tenacity import AsyncRetrying, RetryCallState
+    from tenacity.wait import wait_base
 
 log = logging.getLogger("inspector.registry")
 
@@ -311,25 +305,31 @@ class RegistryClient:
         try:
             if request.method not in IDEMPOTENT:
                 return await self._send_once(request, kind, auth, stream=stream)
-            retrying = AsyncRetrying(
-                stop=stop_after_attempt(RETRY_ATTEMPTS),
-                retry=(
-                    retry_if_result(lambda r: r.status_code in RETRY_STATUSES)
-                    | retry_if_exception_type(RETRY_ERRORS)
-                ),
-                wait=_wait_retry_after(
-                    # Exponential backoff plus jitter (written as a sum: tenacity 8 and 9
-                    # disagree on wait_exponential_jitter's parameters).
-                    wait_exponential(multiplier=BACKOFF_INITIAL, max=BACKOFF_MAX)
-                    + wait_random(0, BACKOFF_INITIAL)
-                ),
-                # After the last attempt, hand back the last response (it becomes a
-                # status) or raise the last error.
-                retry_error_callback=_last_outcome,
-            )
-            response: httpx.Response = await retrying(
-                self._send_once, request, kind, auth, stream=stream
-            )
+            # The first attempt goes out directly: almost every answer needs no retry, so
+            # tenacity is imported and its retrier built only once one does.
+            first: httpx.Response | BaseException
+            try:
+                first = await self._send_once(request, kind, auth, stream=stream)
+            except RETRY_ERRORS as error:
+                first = error
+            else:
+                if first.status_code not in RETRY_STATUSES:
+                    return first
+
+            pending: httpx.Response | BaseException | None = first
+
+            async def attempt() -> httpx.Response:
+                # tenacity's attempt 1 is the one already made: hand back its outcome, so
+                # attempt numbers, waits and the stop condition are as if it made it.
+                nonlocal pending
+                outcome, pending = pending, None
+                if outcome is None:
+                    return await self._send_once(request, kind, auth, stream=stream)
+                if isinstance(outcome, BaseException):
+                    raise outcome
+                return outcome
+
+            response: httpx.Response = await _retrying()(attempt)
             return response
         except RegistryError:
             raise
@@ -492,6 +492,35 @@ def _valid_digest(digest: str | None) -> bool:
 def _has_body(request: httpx.Request) -> bool:
     length = request.headers.get("content-length", "0")
     return "transfer-encoding" in request.headers or not length.isdigit() or int(length) > 0
+
+
+def _retrying() -> AsyncRetrying:
+    """GET and HEAD: a bounded number of attempts on 429, 502-504 and dropped connections."""
+    from tenacity import (
+        AsyncRetrying,
+        retry_if_exception_type,
+        retry_if_result,
+        stop_after_attempt,
+        wait_exponential,
+        wait_random,
+    )
+
+    return AsyncRetrying(
+        stop=stop_after_attempt(RETRY_ATTEMPTS),
+        retry=(
+            retry_if_result(lambda r: r.status_code in RETRY_STATUSES)
+            | retry_if_exception_type(RETRY_ERRORS)
+        ),
+        wait=_wait_retry_after(
+            # Exponential backoff plus jitter (written as a sum: tenacity 8 and 9
+            # disagree on wait_exponential_jitter's parameters).
+            wait_exponential(multiplier=BACKOFF_INITIAL, max=BACKOFF_MAX)
+            + wait_random(0, BACKOFF_INITIAL)
+        ),
+        # After the last attempt, hand back the last response (it becomes a status) or
+        # raise the last error.
+        retry_error_callback=_last_outcome,
+    )
 
 
 def _last_outcome(state: RetryCallState) -> httpx.Response:
