@@ -52,6 +52,7 @@ from devtools.localregistry import (  # noqa: E402
     RegistryProcess,
     push_image,
 )
+from devtools.service import terminate  # noqa: E402
 
 LOGICAL = ("registry-a.bench.test", "registry-b.bench.test")
 OUT = ROOT / ".bench"
@@ -110,15 +111,7 @@ def start_proxy(stack: ExitStack, hosts: Sequence[str], delay: float) -> tuple[s
         text=True,
     )
 
-    def stop() -> None:
-        process.terminate()
-        try:
-            process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-    stack.callback(stop)
+    stack.callback(terminate, process)
     assert process.stdout is not None
     ports: dict[str, str] = {}
     for _ in hosts:

@@ -49,7 +49,7 @@ from devtools.seeding import (
     retag,
     sha256_digest,
 )
-from devtools.service import Service
+from devtools.service import Service, terminate
 from devtools.tokenserver import TokenRequest, TokenServer
 
 __all__ = [
@@ -345,13 +345,8 @@ class RegistryProcess(Service):
 
     def _terminate(self) -> None:
         process, self._process = self._process, None
-        if process is not None and process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        if process is not None:
+            terminate(process)
         self._close_logs()
 
     def _close_logs(self) -> None:

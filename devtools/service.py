@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 
 class Service:
@@ -25,3 +26,15 @@ class Service:
         tb: TracebackType | None,
     ) -> None:
         self.stop()
+
+
+def terminate(process: subprocess.Popen[Any]) -> None:
+    """Ask a child process to stop, and kill it when it does not within 5 s."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=5)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
