@@ -42,11 +42,8 @@ def preflight(app_image: str, **values: Any) -> None:
     from inspector.checks.preflight import preflight as run_preflight
     from inspector.formats import human, json, table
 
-    choice = options.builder_choice(
-        values["builder_config"], values["builder_image"], values["platform"]
-    )
+    choice, user = options.builder_inputs(values)
     app = _tag_reference(app_image)
-    user = options.load_pack_config(values["pack_config"], values["no_pack_config"])
 
     async def job(client: Any) -> Any:
         builder = await online.load_builder(client, choice)

@@ -88,7 +88,9 @@ def builder(
 def _load_builder(choice: options.BuilderChoice, registry: dict[str, Any], verbose: int) -> Any:
     """A builder.toml offline; a builder image from its registry (httpx imported only then)."""
     if choice.image is None:
-        return options.load_builder(choice)
+        from inspector.sources import builder_toml
+
+        return builder_toml.load(choice.config or "")
     from inspector.cli import online
 
     opts = online.registry_options({**registry, "verbose": verbose})

@@ -117,10 +117,7 @@ def load_pack_config(pack_config: str | None, no_pack_config: bool) -> PackConfi
     return loader.load(pack_config)
 
 
-def load_builder(choice: BuilderChoice) -> Any:
-    """The builder's run images from a builder.toml (builder images: see ``online``)."""
-    from inspector.sources import builder_toml
-
-    if choice.config is None:
-        raise click.UsageError("--builder IMAGE needs the registry: use `check` or `-c FILE`")
-    return builder_toml.load(choice.config)
+def builder_inputs(values: dict[str, Any]) -> tuple[BuilderChoice, PackConfig]:
+    """The builder (-c FILE or --builder IMAGE) and pack config of a command's options."""
+    choice = builder_choice(values["builder_config"], values["builder_image"], values["platform"])
+    return choice, load_pack_config(values["pack_config"], values["no_pack_config"])

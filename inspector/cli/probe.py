@@ -24,11 +24,8 @@ def check(app_image: str, **values: Any) -> None:
     from inspector.checks.check import check as run_check
     from inspector.resolver import Mode
 
-    choice = options.builder_choice(
-        values["builder_config"], values["builder_image"], values["platform"]
-    )
+    choice, user = options.builder_inputs(values)
     app = reference.parse(app_image)
-    user = options.load_pack_config(values["pack_config"], values["no_pack_config"])
 
     async def job(client: Any) -> Any:
         builder = await online.load_builder(client, choice)
@@ -63,10 +60,7 @@ def mirrors(**values: Any) -> None:
     """For every run image of the builder: is each mirror present and identical to it?"""
     from inspector.checks.mirrors import mirrors as run_mirrors
 
-    choice = options.builder_choice(
-        values["builder_config"], values["builder_image"], values["platform"]
-    )
-    user = options.load_pack_config(values["pack_config"], values["no_pack_config"])
+    choice, user = options.builder_inputs(values)
 
     async def job(client: Any) -> Any:
         builder = await online.load_builder(client, choice)

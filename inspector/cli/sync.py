@@ -46,10 +46,7 @@ def sync(**values: Any) -> None:
             "sync needs at least 2 (a streamed blob holds a download and an upload open)",
             param_hint="--concurrency",
         )
-    choice = options.builder_choice(
-        values["builder_config"], values["builder_image"], values["platform"]
-    )
-    user = options.load_pack_config(values["pack_config"], values["no_pack_config"])
+    choice, user = options.builder_inputs(values)
     only: tuple[str, ...] = values["only"]
     dry_run: bool = values["dry_run"]
 
