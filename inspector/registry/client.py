@@ -19,7 +19,6 @@ import asyncio
 import hashlib
 import json
 import logging
-import os
 import re
 import ssl
 from collections.abc import AsyncIterator, Callable, Mapping
@@ -34,6 +33,14 @@ from inspector.registry.auth import AuthError, RealmUnreachableError, RegistryAu
 from inspector.registry.credentials import Credential, CredentialError, Keychain
 from inspector.registry.hosts import RegistryHosts, is_loopback_host
 from inspector.registry.model import Platform, Probe, Status
+from inspector.registry.transport import (
+    Origin,
+    PoolPerOrigin,
+    TLSConfigError,
+    TLSSettings,
+    origin_of,
+    tls_context,
+)
 from inspector.sources.model import ConfigError
 
 if TYPE_CHECKING:
@@ -162,14 +169,11 @@ class RegistryClient:
                 log.warning("TLS verification is OFF for %s (insecure = true)", name)
         limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
         self._http = httpx.AsyncClient(
-            verify=default_tls_context(),
             timeout=httpx.Timeout(timeout),
-            limits=limits,
             follow_redirects=True,
             max_redirects=MAX_REDIRECTS,
             headers={"User-Agent": f"inspector/{__version__}"},
-            transport=transport,
-            mounts=None if transport else self._mounts(limits),
+            transport=transport or self._transport(limits),
             event_hooks={"request": [self._refuse_plain_http], "response": [self._log_response]},
         )
 
@@ -181,29 +185,23 @@ class RegistryClient:
             task.cancel()
         await self._http.aclose()
 
-    def _mounts(self, limits: httpx.Limits) -> Mapping[str, httpx.AsyncBaseTransport]:
-        """A transport of its own for each registry with a CA file or TLS turned off."""
-        mounts: dict[str, httpx.AsyncBaseTransport] = {}
+    def _transport(self, limits: httpx.Limits) -> httpx.AsyncBaseTransport:
+        """A pool per origin; a registry with a ca-file or TLS turned off gets its own TLS
+        context on each of its base URLs."""
+        special: dict[Origin, ssl.SSLContext | bool] = {}
         for name, host in self.hosts.hosts.items():
             if not (host.ca_file or host.insecure):
                 continue
-            verify: ssl.SSLContext | bool = False
-            if not host.insecure:
-                # Like docker's certs.d: the registry's CA in addition to the usual roots.
-                verify = default_tls_context()
-                try:
-                    verify.load_verify_locations(cafile=host.ca_file)
-                except (OSError, ssl.SSLError):
-                    raise ConfigError(
-                        f"registry config: ca-file {host.ca_file!r} for {name}: "
-                        "not a readable PEM certificate file"
-                    ) from None
+            try:
+                context = tls_context(TLSSettings(host.ca_file, host.insecure))
+            except TLSConfigError:
+                raise ConfigError(
+                    f"registry config: ca-file {host.ca_file!r} for {name}: "
+                    "not a readable PEM certificate file"
+                ) from None
             for base in self.hosts.base_urls(name):
-                url = httpx.URL(base)
-                mounts[f"{url.scheme}://{url.netloc.decode()}"] = httpx.AsyncHTTPTransport(
-                    verify=verify, limits=limits
-                )
-        return mounts
+                special[origin_of(httpx.URL(base))] = context
+        return PoolPerOrigin(limits, special)
 
     def _http_endpoint_origins(self) -> frozenset[tuple[str, int | None]]:
         origins = set()
@@ -472,17 +470,6 @@ class RegistryClient:
             for task in self._registries.values()
             if task.done() and not task.cancelled() and task.exception() is None
         )
-
-
-def default_tls_context() -> ssl.SSLContext:
-    """The system's trust store, as docker, skopeo and crane use: read from OpenSSL's hashed
-    directory on demand, which costs ~0.1 ms where loading a bundle file costs ~20 ms. Where
-    the system has no such directory (or ``SSL_CERT_FILE`` names a bundle), httpx's default
-    (``SSL_CERT_FILE``, else certifi)."""
-    capath = os.environ.get("SSL_CERT_DIR") or ssl.get_default_verify_paths().capath
-    if "SSL_CERT_FILE" not in os.environ and capath and os.path.isdir(capath):
-        return ssl.create_default_context(capath=capath)
-    return httpx.create_ssl_context()
 
 
 def _valid_digest(digest: str | None) -> bool:

@@ -1,0 +1,127 @@
+"""The HTTP transport under the registry client: one connection pool per origin, TLS
+settings per registry, and nothing built before a request needs it.
+
+Why not one ``httpx.AsyncHTTPTransport`` for everything: httpcore 1.0's pool rescans
+every connection it holds for every request it assigns and every response it closes
+(encode/httpcore#1035), so one pool shared by all registries costs CPU that grows with
+the square of the requests in flight. A pool per origin keeps each scan to one
+registry's connections. And loading the trust store costs ~20-30 ms where
+``SSL_CERT_FILE`` names a bundle, which a run that only speaks plain HTTP to loopback
+(every test, the demo, the benchmark) should not pay: TLS contexts are built at the
+first HTTPS connection.
+"""
+
+from __future__ import annotations
+
+import os
+import ssl
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import httpx
+
+Origin = tuple[str, str, int | None]  # scheme, host, port (None: the scheme's default)
+
+
+@dataclass(frozen=True, slots=True)
+class TLSSettings:
+    """What one origin needs beyond the default trust store."""
+
+    ca_file: str | None = None
+    insecure: bool = False
+
+
+class TLSConfigError(ValueError):
+    """A ca-file that is not a readable PEM certificate file."""
+
+
+def default_tls_context() -> ssl.SSLContext:
+    """The system's trust store, as docker, skopeo and crane use: read from OpenSSL's hashed
+    directory on demand, which costs ~0.1 ms where loading a bundle file costs ~20 ms. Where
+    the system has no such directory (or ``SSL_CERT_FILE`` names a bundle), httpx's default
+    (``SSL_CERT_FILE``, else certifi)."""
+    capath = os.environ.get("SSL_CERT_DIR") or ssl.get_default_verify_paths().capath
+    if "SSL_CERT_FILE" not in os.environ and capath and os.path.isdir(capath):
+        return ssl.create_default_context(capath=capath)
+    return httpx.create_ssl_context()
+
+
+def tls_context(settings: TLSSettings) -> ssl.SSLContext | bool:
+    if settings.insecure:
+        return False
+    context = default_tls_context()
+    if settings.ca_file:
+        # Like docker's certs.d: the registry's CA in addition to the usual roots.
+        try:
+            context.load_verify_locations(cafile=settings.ca_file)
+        except (OSError, ssl.SSLError):
+            raise TLSConfigError(settings.ca_file) from None
+    return context
+
+
+def origin_of(url: httpx.URL) -> Origin:
+    return (url.scheme, url.host, url.port)
+
+
+def environment_proxy(origin: Origin) -> str | None:
+    """The proxy the environment names for ``origin`` (``HTTPS_PROXY``, ``HTTP_PROXY``,
+    ``ALL_PROXY``, minus ``NO_PROXY``), as httpx would choose it for its own transport.
+    The standard library's reading of those variables; httpx reads them the same way."""
+    scheme, host, port = origin
+    proxies = urllib.request.getproxies()
+    proxy = proxies.get(scheme) or proxies.get("all")
+    if not proxy:
+        return None
+    hostport = host if port is None else f"{host}:{port}"
+    if urllib.request.proxy_bypass(hostport):
+        return None
+    return proxy if "://" in proxy else f"http://{proxy}"
+
+
+class PoolPerOrigin(httpx.AsyncBaseTransport):
+    """Routes each request to its origin's ``httpx.AsyncHTTPTransport``, made on first use
+    (through the environment's proxy for that origin, if any).
+
+    ``special`` gives origins a TLS context of their own (from :func:`tls_context`, built
+    by the caller so that a bad ca-file is reported before any request). Every other
+    HTTPS origin shares one default context, built once, at its first use.
+    """
+
+    def __init__(
+        self,
+        limits: httpx.Limits,
+        special: Mapping[Origin, ssl.SSLContext | bool] | None = None,
+    ) -> None:
+        self._limits = limits
+        self._special = dict(special or {})
+        self._default_context: ssl.SSLContext | None = None
+        self._pools: dict[Origin, httpx.AsyncHTTPTransport] = {}
+
+    def _context_for(self, origin: Origin) -> ssl.SSLContext | bool:
+        if origin in self._special:
+            return self._special[origin]
+        if origin[0] != "https":
+            return False  # never used for plain HTTP; False builds no trust store
+        if self._default_context is None:
+            self._default_context = default_tls_context()
+        return self._default_context
+
+    def _pool(self, origin: Origin) -> httpx.AsyncHTTPTransport:
+        pool = self._pools.get(origin)
+        if pool is None:
+            pool = httpx.AsyncHTTPTransport(
+                verify=self._context_for(origin),
+                limits=self._limits,
+                proxy=environment_proxy(origin),
+            )
+            self._pools[origin] = pool
+        return pool
+
+    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        return await self._pool(origin_of(request.url)).handle_async_request(request)
+
+    async def aclose(self) -> None:
+        pools, self._pools = list(self._pools.values()), {}
+        for pool in pools:
+            await pool.aclose()

@@ -1,0 +1,141 @@
+"""The transport under the registry client: TLS contexts built only when an HTTPS origin
+needs one, per-registry TLS settings, and the environment's proxies still honoured."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import socket
+import ssl
+from collections.abc import AsyncIterator, Callable, Coroutine
+from contextlib import asynccontextmanager
+from typing import Any
+
+import httpx
+import pytest
+
+from inspector.registry import transport
+from inspector.registry.transport import PoolPerOrigin, TLSConfigError, TLSSettings
+
+LIMITS = httpx.Limits(max_connections=4)
+
+
+def in_event_loop(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
+    @functools.wraps(test)
+    def run(*args: Any, **kwargs: Any) -> None:
+        asyncio.run(test(*args, **kwargs))
+
+    return run
+
+
+def closed_port() -> int:
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        return int(listener.getsockname()[1])
+
+
+@asynccontextmanager
+async def http_server(answer: bytes = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok") -> (
+    AsyncIterator[tuple[str, list[bytes]]]
+):
+    """A one-line HTTP server on loopback; yields its address and the request lines seen."""
+    seen: list[bytes] = []
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = await reader.readuntil(b"\r\n\r\n")
+        seen.append(head.split(b"\r\n", 1)[0])
+        writer.write(answer)
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    async with server:
+        yield f"127.0.0.1:{server.sockets[0].getsockname()[1]}", seen
+
+
+@pytest.fixture
+def tls_builds(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts trust-store loads (``default_tls_context`` calls) made by the transport."""
+    built: list[int] = []
+    real = transport.default_tls_context
+
+    def counting() -> ssl.SSLContext:
+        built.append(1)
+        return real()
+
+    monkeypatch.setattr(transport, "default_tls_context", counting)
+    return built
+
+
+@pytest.fixture(autouse=True)
+def no_environment_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "NO_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)
+
+
+@in_event_loop
+async def test_plain_http_builds_no_trust_store(tls_builds: list[int]) -> None:
+    async with http_server() as (address, seen):
+        async with httpx.AsyncClient(transport=PoolPerOrigin(LIMITS)) as client:
+            response = await client.get(f"http://{address}/v2/")
+    assert response.status_code == 200
+    assert seen == [b"GET /v2/ HTTP/1.1"]
+    assert tls_builds == []
+
+
+@in_event_loop
+async def test_https_origins_share_one_trust_store_built_at_first_use(
+    tls_builds: list[int],
+) -> None:
+    pool = PoolPerOrigin(LIMITS)
+    assert tls_builds == []  # not at construction
+    async with httpx.AsyncClient(transport=pool) as client:
+        for port in (closed_port(), closed_port()):
+            with pytest.raises(httpx.ConnectError):
+                await client.get(f"https://127.0.0.1:{port}/v2/")
+    assert tls_builds == [1]
+
+
+@in_event_loop
+async def test_insecure_origin_gets_its_own_context_and_no_trust_store(
+    tls_builds: list[int],
+) -> None:
+    origin = ("https", "127.0.0.1", 5443)
+    context = transport.tls_context(TLSSettings(insecure=True))
+    assert context is False
+    assert tls_builds == []
+    pool = PoolPerOrigin(LIMITS, {origin: context})
+    async with httpx.AsyncClient(transport=pool) as client:
+        with pytest.raises(httpx.ConnectError):
+            await client.get(f"https://127.0.0.1:{closed_port()}/v2/")  # another port
+    assert tls_builds == [1]  # only the other origin needed the default trust store
+
+
+def test_unreadable_ca_file_is_a_config_error(tmp_path: pytest.TempPathFactory) -> None:
+    bad = tmp_path / "ca.pem"  # type: ignore[operator]
+    bad.write_text("not a certificate")
+    with pytest.raises(TLSConfigError):
+        transport.tls_context(TLSSettings(ca_file=str(bad)))
+
+
+@in_event_loop
+async def test_environment_proxy_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
+    async with http_server() as (proxy, seen):
+        monkeypatch.setenv("HTTP_PROXY", f"http://{proxy}")
+        async with httpx.AsyncClient(transport=PoolPerOrigin(LIMITS)) as client:
+            response = await client.get("http://registry.invalid/v2/")
+    assert response.status_code == 200
+    assert seen == [b"GET http://registry.invalid/v2/ HTTP/1.1"]  # absolute form: a proxy
+
+
+@in_event_loop
+async def test_no_proxy_bypasses_the_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    async with http_server() as (proxy, seen), http_server() as (registry, direct):
+        monkeypatch.setenv("HTTP_PROXY", f"http://{proxy}")
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        async with httpx.AsyncClient(transport=PoolPerOrigin(LIMITS)) as client:
+            response = await client.get(f"http://{registry}/v2/")
+    assert response.status_code == 200
+    assert seen == []
+    assert direct == [b"GET /v2/ HTTP/1.1"]
