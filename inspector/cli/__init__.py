@@ -6,7 +6,9 @@ line that names ``--debug``, which shows the traceback.
 
 from __future__ import annotations
 
+import os
 import sys
+from typing import NoReturn
 
 import click
 
@@ -62,3 +64,30 @@ def main(argv: list[str] | None = None) -> None:
         )
         code = EXIT_INTERNAL
     sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def run() -> NoReturn:
+    """The ``inspector`` script and ``python -m inspector``: :func:`main`, then end the
+    process without tearing the interpreter down.
+
+    Freeing every module and object at exit costs 30-60 ms after an online command, more
+    than a round trip to a nearby registry; the operating system reclaims it all anyway.
+    Output is flushed first and nothing else is pending by then (mypy's ``fast_exit``
+    does the same). :func:`main` stays an ordinary function for callers in-process.
+    """
+    try:
+        main()
+    except SystemExit as done:
+        code = done.code
+    else:  # pragma: no cover - main() always ends in sys.exit
+        code = EXIT_OK
+    if code is not None and not isinstance(code, int):
+        print(code, file=sys.stderr)  # what the interpreter does with sys.exit("message")
+        code = 1
+    status = code or EXIT_OK
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):  # a closed pipe (`inspector ... | head`) or stream
+            status = status or 120  # the interpreter's own status for a failed flush
+    os._exit(status)

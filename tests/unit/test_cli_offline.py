@@ -446,6 +446,43 @@ def test_subprocess_bad_input(tmp_path):
     assert "Example/App" in done.stderr
 
 
+def test_subprocess_output_larger_than_a_pipe_arrives_whole(tmp_path):
+    # The script ends with os._exit (no interpreter teardown): everything written must
+    # still be flushed first, here ~0.3 MB, far beyond a pipe's 64 KiB buffer.
+    mirrors = [f"registry-{i:04d}.example.com/example/run" for i in range(4000)]
+    builder = tmp_path / "builder.toml"
+    builder.write_text(f'[[run.images]]\nimage = "example/run"\nmirrors = {json.dumps(mirrors)}\n')
+    done = subprocess.run(
+        [sys.executable, "-m", "inspector", "resolve", "example/app", "-c", str(builder), "--json"],
+        capture_output=True,
+        text=True,
+        env=subprocess_env(tmp_path),
+        timeout=60,
+    )
+    assert done.returncode == 0, done.stderr
+    assert len(done.stdout) > 256 * 1024
+    document = json.loads(done.stdout)
+    assert len(document["candidates"]) == 4001
+
+
+def test_subprocess_closed_pipe_is_a_failure_without_traceback(tmp_path):
+    mirrors = [f"registry-{i:04d}.example.com/example/run" for i in range(4000)]
+    builder = tmp_path / "builder.toml"
+    builder.write_text(f'[[run.images]]\nimage = "example/run"\nmirrors = {json.dumps(mirrors)}\n')
+    process = subprocess.Popen(
+        [sys.executable, "-m", "inspector", "resolve", "example/app", "-c", str(builder), "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env=subprocess_env(tmp_path),
+    )
+    assert process.stdout is not None and process.stderr is not None
+    process.stdout.read(10)  # like `| head -c 10`: read a little, then hang up
+    process.stdout.close()
+    stderr = process.stderr.read().decode()
+    assert process.wait(timeout=60) != 0
+    assert "Traceback" not in stderr
+
+
 def test_subprocess_real_terminal_with_no_color(tmp_path):
     import pty
 
