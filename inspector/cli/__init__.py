@@ -73,7 +73,9 @@ def run() -> NoReturn:
     Freeing every module and object at exit costs 30-60 ms after an online command, more
     than a round trip to a nearby registry; the operating system reclaims it all anyway.
     Output is flushed first and nothing else is pending by then (mypy's ``fast_exit``
-    does the same). :func:`main` stays an ordinary function for callers in-process.
+    does the same). Under a profiler or tracer (cProfile, coverage) the exit is the
+    ordinary one, so they can write their data. :func:`main` stays an ordinary function
+    for callers in-process.
     """
     try:
         main()
@@ -90,4 +92,6 @@ def run() -> NoReturn:
             stream.flush()
         except (OSError, ValueError):  # a closed pipe (`inspector ... | head`) or stream
             status = status or 120  # the interpreter's own status for a failed flush
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        sys.exit(status)
     os._exit(status)

@@ -167,13 +167,13 @@ class RegistryClient:
         for name, host in hosts.hosts.items():
             if host.insecure:
                 log.warning("TLS verification is OFF for %s (insecure = true)", name)
-        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+        # Requests in flight are bounded by the semaphore; the transport sizes its pools.
         self._http = httpx.AsyncClient(
             timeout=httpx.Timeout(timeout),
             follow_redirects=True,
             max_redirects=MAX_REDIRECTS,
             headers={"User-Agent": f"inspector/{__version__}"},
-            transport=transport or self._transport(limits),
+            transport=transport or self._transport(),
             event_hooks={"request": [self._refuse_plain_http], "response": [self._log_response]},
         )
 
@@ -185,8 +185,8 @@ class RegistryClient:
             task.cancel()
         await self._http.aclose()
 
-    def _transport(self, limits: httpx.Limits) -> httpx.AsyncBaseTransport:
-        """A pool per origin; a registry with a ca-file or TLS turned off gets its own TLS
+    def _transport(self) -> httpx.AsyncBaseTransport:
+        """Small pools per origin; a registry with a ca-file or TLS turned off gets its own TLS
         context on each of its base URLs."""
         special: dict[Origin, ssl.SSLContext | bool] = {}
         for name, host in self.hosts.hosts.items():
@@ -201,7 +201,7 @@ class RegistryClient:
                 ) from None
             for base in self.hosts.base_urls(name):
                 special[origin_of(httpx.URL(base))] = context
-        return PoolPerOrigin(limits, special)
+        return PoolPerOrigin(special)
 
     def _http_endpoint_origins(self) -> frozenset[tuple[str, int | None]]:
         origins = set()

@@ -16,7 +16,7 @@ from __future__ import annotations
 import os
 import ssl
 import urllib.request
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 
 import httpx
@@ -79,24 +79,58 @@ def environment_proxy(origin: Origin) -> str | None:
     return proxy if "://" in proxy else f"http://{proxy}"
 
 
+class _Shard:
+    """One small httpx pool and the requests it is serving now."""
+
+    __slots__ = ("in_flight", "transport")
+
+    def __init__(self, transport: httpx.AsyncHTTPTransport) -> None:
+        self.transport = transport
+        self.in_flight = 0
+
+
+class _Released(httpx.AsyncByteStream):
+    """A response body that gives its shard's slot back once, when it is closed."""
+
+    def __init__(self, stream: httpx.AsyncByteStream, shard: _Shard) -> None:
+        self._stream = stream
+        self._shard: _Shard | None = shard
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        async for chunk in self._stream:
+            yield chunk
+
+    async def aclose(self) -> None:
+        try:
+            await self._stream.aclose()
+        finally:
+            if self._shard is not None:
+                self._shard.in_flight -= 1
+                self._shard = None
+
+
 class PoolPerOrigin(httpx.AsyncBaseTransport):
-    """Routes each request to its origin's ``httpx.AsyncHTTPTransport``, made on first use
-    (through the environment's proxy for that origin, if any).
+    """Routes each request to a small ``httpx.AsyncHTTPTransport`` for its origin (through
+    the environment's proxy for that origin, if any), made on first use.
+
+    An origin gets as many pools of ``SHARD_SIZE`` connections as it has requests in
+    flight, and each request goes to the least busy one: httpcore's per-request scans
+    then cover a few connections, not every connection of the run.
 
     ``special`` gives origins a TLS context of their own (from :func:`tls_context`, built
     by the caller so that a bad ca-file is reported before any request). Every other
     HTTPS origin shares one default context, built once, at its first use.
     """
 
-    def __init__(
-        self,
-        limits: httpx.Limits,
-        special: Mapping[Origin, ssl.SSLContext | bool] | None = None,
-    ) -> None:
-        self._limits = limits
+    SHARD_SIZE = 8
+
+    def __init__(self, special: Mapping[Origin, ssl.SSLContext | bool] | None = None) -> None:
         self._special = dict(special or {})
         self._default_context: ssl.SSLContext | None = None
-        self._pools: dict[Origin, httpx.AsyncHTTPTransport] = {}
+        self._shards: dict[Origin, list[_Shard]] = {}
+        self._limits = httpx.Limits(
+            max_connections=self.SHARD_SIZE, max_keepalive_connections=self.SHARD_SIZE
+        )
 
     def _context_for(self, origin: Origin) -> ssl.SSLContext | bool:
         if origin in self._special:
@@ -107,21 +141,33 @@ class PoolPerOrigin(httpx.AsyncBaseTransport):
             self._default_context = default_tls_context()
         return self._default_context
 
-    def _pool(self, origin: Origin) -> httpx.AsyncHTTPTransport:
-        pool = self._pools.get(origin)
-        if pool is None:
-            pool = httpx.AsyncHTTPTransport(
-                verify=self._context_for(origin),
-                limits=self._limits,
-                proxy=environment_proxy(origin),
-            )
-            self._pools[origin] = pool
-        return pool
+    def _shard(self, origin: Origin) -> _Shard:
+        shards = self._shards.setdefault(origin, [])
+        free = [shard for shard in shards if shard.in_flight < self.SHARD_SIZE]
+        if free:
+            return min(free, key=lambda shard: shard.in_flight)
+        transport = httpx.AsyncHTTPTransport(
+            verify=self._context_for(origin),
+            limits=self._limits,
+            proxy=environment_proxy(origin),
+        )
+        shards.append(_Shard(transport))
+        return shards[-1]
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        return await self._pool(origin_of(request.url)).handle_async_request(request)
+        shard = self._shard(origin_of(request.url))
+        shard.in_flight += 1
+        try:
+            response = await shard.transport.handle_async_request(request)
+        except BaseException:
+            shard.in_flight -= 1
+            raise
+        assert isinstance(response.stream, httpx.AsyncByteStream)
+        response.stream = _Released(response.stream, shard)
+        return response
 
     async def aclose(self) -> None:
-        pools, self._pools = list(self._pools.values()), {}
-        for pool in pools:
-            await pool.aclose()
+        shards, self._shards = list(self._shards.values()), {}
+        for origin_shards in shards:
+            for shard in origin_shards:
+                await shard.transport.aclose()

@@ -17,8 +17,6 @@ import pytest
 from inspector.registry import transport
 from inspector.registry.transport import PoolPerOrigin, TLSConfigError, TLSSettings
 
-LIMITS = httpx.Limits(max_connections=4)
-
 
 def in_event_loop(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
     @functools.wraps(test)
@@ -35,9 +33,9 @@ def closed_port() -> int:
 
 
 @asynccontextmanager
-async def http_server(answer: bytes = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok") -> (
-    AsyncIterator[tuple[str, list[bytes]]]
-):
+async def http_server(
+    answer: bytes = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok",
+) -> AsyncIterator[tuple[str, list[bytes]]]:
     """A one-line HTTP server on loopback; yields its address and the request lines seen."""
     seen: list[bytes] = []
 
@@ -76,9 +74,11 @@ def no_environment_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
 
 @in_event_loop
 async def test_plain_http_builds_no_trust_store(tls_builds: list[int]) -> None:
-    async with http_server() as (address, seen):
-        async with httpx.AsyncClient(transport=PoolPerOrigin(LIMITS)) as client:
-            response = await client.get(f"http://{address}/v2/")
+    async with (
+        http_server() as (address, seen),
+        httpx.AsyncClient(transport=PoolPerOrigin()) as client,
+    ):
+        response = await client.get(f"http://{address}/v2/")
     assert response.status_code == 200
     assert seen == [b"GET /v2/ HTTP/1.1"]
     assert tls_builds == []
@@ -88,7 +88,7 @@ async def test_plain_http_builds_no_trust_store(tls_builds: list[int]) -> None:
 async def test_https_origins_share_one_trust_store_built_at_first_use(
     tls_builds: list[int],
 ) -> None:
-    pool = PoolPerOrigin(LIMITS)
+    pool = PoolPerOrigin()
     assert tls_builds == []  # not at construction
     async with httpx.AsyncClient(transport=pool) as client:
         for port in (closed_port(), closed_port()):
@@ -105,7 +105,7 @@ async def test_insecure_origin_gets_its_own_context_and_no_trust_store(
     context = transport.tls_context(TLSSettings(insecure=True))
     assert context is False
     assert tls_builds == []
-    pool = PoolPerOrigin(LIMITS, {origin: context})
+    pool = PoolPerOrigin({origin: context})
     async with httpx.AsyncClient(transport=pool) as client:
         with pytest.raises(httpx.ConnectError):
             await client.get(f"https://127.0.0.1:{closed_port()}/v2/")  # another port
@@ -123,7 +123,7 @@ def test_unreadable_ca_file_is_a_config_error(tmp_path: pytest.TempPathFactory) 
 async def test_environment_proxy_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
     async with http_server() as (proxy, seen):
         monkeypatch.setenv("HTTP_PROXY", f"http://{proxy}")
-        async with httpx.AsyncClient(transport=PoolPerOrigin(LIMITS)) as client:
+        async with httpx.AsyncClient(transport=PoolPerOrigin()) as client:
             response = await client.get("http://registry.invalid/v2/")
     assert response.status_code == 200
     assert seen == [b"GET http://registry.invalid/v2/ HTTP/1.1"]  # absolute form: a proxy
@@ -134,8 +134,58 @@ async def test_no_proxy_bypasses_the_proxy(monkeypatch: pytest.MonkeyPatch) -> N
     async with http_server() as (proxy, seen), http_server() as (registry, direct):
         monkeypatch.setenv("HTTP_PROXY", f"http://{proxy}")
         monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-        async with httpx.AsyncClient(transport=PoolPerOrigin(LIMITS)) as client:
+        async with httpx.AsyncClient(transport=PoolPerOrigin()) as client:
             response = await client.get(f"http://{registry}/v2/")
     assert response.status_code == 200
     assert seen == []
     assert direct == [b"GET /v2/ HTTP/1.1"]
+
+
+def in_flight(pool: PoolPerOrigin) -> list[list[int]]:
+    return [[shard.in_flight for shard in shards] for shards in pool._shards.values()]
+
+
+@in_event_loop
+async def test_requests_spread_over_small_pools_and_give_their_slots_back(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(PoolPerOrigin, "SHARD_SIZE", 2)
+    release = asyncio.Event()
+    arrived = 0
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        nonlocal arrived
+        while True:  # keep-alive: answer every request on this connection
+            try:
+                await reader.readuntil(b"\r\n\r\n")
+            except asyncio.IncompleteReadError:
+                break
+            arrived += 1
+            await release.wait()
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/v2/"
+    pool = PoolPerOrigin()
+    async with server, httpx.AsyncClient(transport=pool) as client:
+        requests = [asyncio.ensure_future(client.get(url)) for _ in range(5)]
+        while arrived < 5:
+            await asyncio.sleep(0.01)
+        assert in_flight(pool) == [[2, 2, 1]]  # three pools of at most two, none queued
+        release.set()
+        responses = await asyncio.gather(*requests)
+        assert [r.status_code for r in responses] == [200] * 5
+        assert in_flight(pool) == [[0, 0, 0]]
+        await client.get(url)  # an idle connection is reused: no fourth pool
+        assert in_flight(pool) == [[0, 0, 0]]
+
+
+@in_event_loop
+async def test_a_failed_request_gives_its_slot_back() -> None:
+    pool = PoolPerOrigin()
+    async with httpx.AsyncClient(transport=pool) as client:
+        with pytest.raises(httpx.ConnectError):
+            await client.get(f"http://127.0.0.1:{closed_port()}/v2/")
+        assert in_flight(pool) == [[0]]
