@@ -2,9 +2,12 @@
 
 Every chunk read on one side is written to the other side ``delay`` seconds later, in
 order, in both directions, so each request/response exchange costs ``2 * delay`` more
-(``--delay 0.02`` gives +40 ms round trips). Bandwidth is not limited and the TCP
-handshake to the proxy itself is not delayed (it completes on loopback), which favours
-clients that open many connections; that is the only simplification.
+(``--delay 0.02`` gives +40 ms round trips). Bandwidth is not limited. By default the
+TCP handshake to the proxy is not delayed (it completes on loopback), which favours
+clients that open many connections. With ``--handshake`` a new connection costs its
+handshake round trip too, as on a real network (``tc netem`` delays the SYN and SYN-ACK):
+the proxy holds what the client sends until ``3 * delay`` after the accept, when it would
+have arrived had the client waited for the handshake first.
 
 Run it as a process of its own, so its event loop competes with nothing in the
 benchmark's own process::
@@ -25,8 +28,14 @@ import signal
 CHUNK = 64 * 1024
 
 
-async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, delay: float) -> None:
-    """Copy reader to writer, delivering each chunk ``delay`` after it arrived."""
+async def _pump(
+    reader: asyncio.StreamReader,
+    writer: asyncio.StreamWriter,
+    delay: float,
+    not_before: float = 0.0,
+) -> None:
+    """Copy reader to writer, delivering each chunk ``delay`` after it arrived, and none
+    before the loop time ``not_before``."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[tuple[float, bytes | None]] = asyncio.Queue()
 
@@ -46,10 +55,10 @@ async def _pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter, dela
     delivering = asyncio.create_task(deliver())
     try:
         while chunk := await reader.read(CHUNK):
-            queue.put_nowait((loop.time() + delay, chunk))
+            queue.put_nowait((max(loop.time() + delay, not_before), chunk))
     except (ConnectionError, OSError):
         pass
-    queue.put_nowait((loop.time() + delay, None))
+    queue.put_nowait((max(loop.time() + delay, not_before), None))
     with contextlib.suppress(ConnectionError, OSError):
         await delivering
 
@@ -60,7 +69,10 @@ async def _handle(
     host: str,
     port: int,
     delay: float,
+    handshake: bool,
 ) -> None:
+    # The client's first bytes would have left after the handshake's round trip.
+    first_bytes_due = asyncio.get_running_loop().time() + 3 * delay if handshake else 0.0
     try:
         upstream_reader, upstream_writer = await asyncio.open_connection(host, port)
     except OSError:
@@ -68,7 +80,7 @@ async def _handle(
         return
     try:
         await asyncio.gather(
-            _pump(client_reader, upstream_writer, delay),
+            _pump(client_reader, upstream_writer, delay, first_bytes_due),
             _pump(upstream_reader, client_writer, delay),
         )
     finally:
@@ -78,7 +90,7 @@ async def _handle(
                 await writer.wait_closed()
 
 
-async def serve(targets: list[str], delay: float) -> None:
+async def serve(targets: list[str], delay: float, handshake: bool = False) -> None:
     servers = []
     # asyncio holds tasks weakly: a connection whose transport has stopped reading would
     # otherwise be garbage-collected while pending (and logged as destroyed).
@@ -99,7 +111,7 @@ async def serve(targets: list[str], delay: float) -> None:
             # Cancelled only at shutdown; swallowing it keeps Python 3.11's
             # StreamReaderProtocol from logging a spurious traceback.
             with contextlib.suppress(asyncio.CancelledError):
-                await _handle(reader, writer, host, port, delay)
+                await _handle(reader, writer, host, port, delay, handshake)
 
         server = await asyncio.start_server(handle, "127.0.0.1", 0, backlog=1024)
         servers.append(server)
@@ -120,9 +132,14 @@ async def serve(targets: list[str], delay: float) -> None:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--delay", type=float, default=0.02, help="one-way delay, seconds")
+    parser.add_argument(
+        "--handshake",
+        action="store_true",
+        help="charge every new connection its TCP handshake round trip",
+    )
     parser.add_argument("targets", nargs="+", metavar="HOST:PORT")
     args = parser.parse_args(argv)
-    asyncio.run(serve(args.targets, args.delay))
+    asyncio.run(serve(args.targets, args.delay, args.handshake))
 
 
 if __name__ == "__main__":

@@ -11,6 +11,7 @@ from bench.measure import Summary
 INSPECTOR = "inspector"
 SKOPEO = "skopeo loop"
 ORAS = "oras-py loop"
+PROBE = "httpx probe"  # issue 7's reference: bench/httpx_probe.py
 # Modules ``resolve`` must never import: it is offline and should start fast.
 RESOLVE_MUST_NOT_IMPORT = ("httpx", "httpcore", "rich", "tenacity", "asyncio", "ssl")
 

@@ -103,10 +103,13 @@ def seed(registries: Sequence[RegistryProcess], count: int) -> str:
     return digests.pop()
 
 
-def start_proxy(stack: ExitStack, hosts: Sequence[str], delay: float) -> tuple[str, ...]:
+def start_proxy(
+    stack: ExitStack, hosts: Sequence[str], delay: float, handshake: bool
+) -> tuple[str, ...]:
     """The latency proxy as a process of its own; returns HOST:PORT per target."""
+    options = ["--delay", str(delay), *(["--handshake"] if handshake else [])]
     process = subprocess.Popen(
-        [sys.executable, str(ROOT / "bench" / "latency_proxy.py"), "--delay", str(delay), *hosts],
+        [sys.executable, str(ROOT / "bench" / "latency_proxy.py"), *options, *hosts],
         stdout=subprocess.PIPE,
         text=True,
     )
@@ -193,9 +196,15 @@ def skopeo_tool(skopeo: str, network: Network, count: int) -> Tool:
     return Tool("skopeo loop", ["sh", "-c", loop, skopeo], expect_exit_zero, stdin=refs)
 
 
-def oras_tool(network: Network, count: int) -> Tool:
-    path = OUT / f"refs-{network.label.strip('+ ').replace(' ', '')}-{count}.txt"
+def refs_file(network: Network, count: int) -> Path:
+    """The N real references, one per line, for the tools that read them from a file."""
+    path = OUT / f"refs-{network.label.replace('+', '').replace(' ', '')}-{count}.txt"
     path.write_text("".join(f"{ref}\n" for ref in real_refs(network, count)))
+    return path
+
+
+def oras_tool(network: Network, count: int) -> Tool:
+    path = refs_file(network, count)
 
     def check(done: subprocess.CompletedProcess[str]) -> None:
         expect_exit_zero(done)
@@ -206,6 +215,20 @@ def oras_tool(network: Network, count: int) -> Tool:
     return Tool("oras-py loop", argv, check)
 
 
+def httpx_probe_tool(network: Network, count: int) -> Tool:
+    """Issue 7's reference: every HEAD at once from a quick httpx script."""
+    path = refs_file(network, count)
+
+    def check(done: subprocess.CompletedProcess[str]) -> None:
+        expect_exit_zero(done)
+        answer = json.loads(done.stdout)
+        if answer["count"] != count or answer["digests"] != 1:
+            raise BenchError(f"httpx probe: {answer}")
+
+    argv = [sys.executable, str(ROOT / "bench" / "httpx_probe.py"), str(path)]
+    return Tool(report.PROBE, argv, check)
+
+
 # -- plan and run --------------------------------------------------------------------------
 
 
@@ -213,8 +236,9 @@ INSPECTOR_RUN_FACTOR = 3  # inspector runs are cheap: more of them steady its me
 
 
 def runs_for(tool: str, count: int, runs: int, slow_runs: int) -> int:
-    """More runs for inspector; fewer for the loops at N=200 (tens of seconds each)."""
-    if tool.startswith("inspector"):
+    """More runs for inspector and the probe; fewer for the loops at N=200 (tens of
+    seconds each)."""
+    if tool.startswith("inspector") or tool == report.PROBE:
         return runs * INSPECTOR_RUN_FACTOR
     return runs if count < 200 else slow_runs
 
@@ -307,6 +331,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--slow-runs", type=int, default=3, help="runs of the loops at N=200")
     parser.add_argument("--delay", type=float, default=0.02, help="proxy delay each way, s")
     parser.add_argument(
+        "--handshake",
+        action="store_true",
+        help="the proxy also charges each new connection its TCP handshake round trip",
+    )
+    parser.add_argument(
         "--concurrency",
         action="append",
         default=[],
@@ -353,12 +382,9 @@ def main(argv: list[str] | None = None) -> int:
         for count in sizes:
             write_builder(count)
         raw = tuple(r.host for r in registries)
-        delayed = start_proxy(stack, raw, args.delay)
-        rtt_ms = round(2000 * args.delay)
-        networks = [
-            Network("loopback", 0.0, raw),
-            Network(f"+{rtt_ms} ms", 2 * args.delay, delayed),
-        ]
+        delayed = start_proxy(stack, raw, args.delay, args.handshake)
+        far = f"+{round(2000 * args.delay)} ms" + (" +handshake" if args.handshake else "")
+        networks = [Network("loopback", 0.0, raw), Network(far, 2 * args.delay, delayed)]
         rtts = {n.label: measured_rtt(n.hosts[0]) for n in networks}
         counter = RequestCounter(registries)
         if args.serve:
@@ -386,6 +412,7 @@ def main(argv: list[str] | None = None) -> int:
                         inspector_tool(network, count, ["--concurrency", c])
                         for c in args.concurrency
                     ),
+                    httpx_probe_tool(network, count),
                     skopeo_tool(skopeo, network, count),
                     oras_tool(network, count),
                 )
