@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from inspector.cli import options
+from inspector.registry.defaults import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
     from inspector.registry.client import RegistryClient
@@ -31,8 +32,8 @@ def registry_options(values: dict[str, Any]) -> RegistryOptions:
     return RegistryOptions(
         values.get("registry_config"),
         tuple(values.get("endpoints") or ()),
-        float(values.get("timeout", 10.0)),
-        int(values.get("concurrency", 32)),
+        float(values.get("timeout", DEFAULT_TIMEOUT)),
+        int(values.get("concurrency", DEFAULT_CONCURRENCY)),
         int(values.get("verbose", 0)),
     )
 

@@ -8,6 +8,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from inspector.registry.defaults import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT
+
 if TYPE_CHECKING:
     from inspector.sources.pack_config import PackConfig
 
@@ -78,14 +80,14 @@ registry_options = _stack(
     click.option(
         "--timeout",
         type=click.FloatRange(min=0.1),
-        default=10.0,
+        default=DEFAULT_TIMEOUT,
         show_default=True,
         help="Seconds allowed for each request (connect and read).",
     ),
     click.option(
         "--concurrency",
         type=click.IntRange(min=1),
-        default=32,
+        default=DEFAULT_CONCURRENCY,
         show_default=True,
         help="Requests in flight at once.",
     ),

@@ -31,6 +31,7 @@ from inspector import __version__
 from inspector.reference import Reference
 from inspector.registry.auth import AuthError, RealmUnreachableError, RegistryAuth
 from inspector.registry.credentials import Credential, CredentialError, Keychain
+from inspector.registry.defaults import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT
 from inspector.registry.hosts import RegistryHosts, is_loopback_host
 from inspector.registry.model import Platform, Probe, Status
 from inspector.registry.transport import (
@@ -152,8 +153,8 @@ class RegistryClient:
         hosts: RegistryHosts,
         keychain: Keychain | None = None,
         *,
-        timeout: float = 10.0,
-        concurrency: int = 32,
+        timeout: float = DEFAULT_TIMEOUT,
+        concurrency: int = DEFAULT_CONCURRENCY,
         transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:
         self.hosts = hosts
