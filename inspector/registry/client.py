@@ -254,8 +254,10 @@ class RegistryClient:
     async def _ping(self, registry: str) -> _Registry:
         """``GET /v2/`` on every base URL at once, taken in order of preference (HTTPS
         first): a port that swallows the TLS handshake then costs one --timeout, not one
-        per URL, where docker would try them one after another."""
+        per URL, where docker would try them one after another. The credential is looked
+        up meanwhile: a credential helper (gcloud, ecr-login) can take longer than a ping."""
         bases = self.hosts.base_urls(registry)
+        credential = asyncio.ensure_future(self._credential(registry))
         attempts = [asyncio.ensure_future(self._ping_one(base)) for base in bases]
         failures: list[str] = []
         try:
@@ -265,13 +267,13 @@ class RegistryClient:
                 except RegistryError as error:
                     failures.append(f"{base}: {error.detail}")
                     continue
-                auth = RegistryAuth(self._http, httpx.URL(base), await self._credential(registry))
+                auth = RegistryAuth(self._http, httpx.URL(base), await credential)
                 auth.learn(response)
                 return _Registry(base, auth)
         finally:
-            for attempt in attempts:
-                attempt.cancel()
-            await asyncio.gather(*attempts, return_exceptions=True)
+            for task in (*attempts, credential):
+                task.cancel()
+            await asyncio.gather(*attempts, credential, return_exceptions=True)
         raise RegistryError(Status.UNREACHABLE, "; ".join(failures))
 
     async def _ping_one(self, base: str) -> httpx.Response:

@@ -454,6 +454,30 @@ def test_credential_helper_that_hangs_is_an_error_for_its_registry_only(
     assert time.monotonic() - started < ONE_TIMEOUT + 0.5
 
 
+def test_a_slow_credential_helper_runs_while_the_ping_is_in_flight(
+    registry: RegistryProcess, image: PushedImage, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Helpers such as gcloud's or ecr-login take hundreds of milliseconds: asked only
+    # after the ping answered, they would add that to every registry's first request.
+    helpers = tmp_path / "bin"
+    helpers.mkdir()
+    script = helpers / "docker-credential-slow"
+    script.write_text(
+        f"#!{sys.executable}\nimport sys, time\ntime.sleep(0.3)\n"
+        "print('credentials not found in native keychain', file=sys.stderr)\nsys.exit(1)\n"
+    )
+    script.chmod(script.stat().st_mode | stat.S_IEXEC)
+    monkeypatch.setenv("PATH", f"{helpers}{os.pathsep}{os.environ['PATH']}")
+    keychain = Keychain({"credHelpers": {NAME: "slow"}})
+    with FaultProxy(registry.host) as proxy:
+        proxy.add(DELAY, method="GET", path=r"^/v2/$", seconds=0.5)
+
+        result, elapsed = probe(proxy.url, keychain=keychain)
+
+    assert (result.status, result.digest) == (Status.AVAILABLE, image.digest)
+    assert elapsed < 0.9  # one 0.5 s wait, not two after one another
+
+
 def test_token_refresh_with_a_single_connection_does_not_deadlock(
     token_registry: tuple[RegistryProcess, TokenServer],
 ) -> None:
