@@ -36,7 +36,7 @@ from inspector.registry.hosts import RegistryHosts, is_loopback_host
 from inspector.registry.model import Platform, Probe, Status
 from inspector.registry.transport import (
     Origin,
-    PoolPerOrigin,
+    OriginPools,
     TLSConfigError,
     TLSSettings,
     origin_of,
@@ -202,7 +202,7 @@ class RegistryClient:
                 ) from None
             for base in self.hosts.base_urls(name):
                 special[origin_of(httpx.URL(base))] = context
-        return PoolPerOrigin(special)
+        return OriginPools(special)
 
     def _http_endpoint_origins(self) -> frozenset[tuple[str, int | None]]:
         origins = set()

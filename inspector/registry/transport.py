@@ -1,14 +1,13 @@
-"""The HTTP transport under the registry client: one connection pool per origin, TLS
+"""The HTTP transport under the registry client: small connection pools per origin, TLS
 settings per registry, and nothing built before a request needs it.
 
 Why not one ``httpx.AsyncHTTPTransport`` for everything: httpcore 1.0's pool rescans
 every connection it holds for every request it assigns and every response it closes
-(encode/httpcore#1035), so one pool shared by all registries costs CPU that grows with
-the square of the requests in flight. A pool per origin keeps each scan to one
-registry's connections. And loading the trust store costs ~20-30 ms where
-``SSL_CERT_FILE`` names a bundle, which a run that only speaks plain HTTP to loopback
-(every test, the demo, the benchmark) should not pay: TLS contexts are built at the
-first HTTPS connection.
+(encode/httpcore#1035), so one pool for a whole run costs CPU that grows with the square
+of the requests in flight. Pools of a few connections each, per origin, keep every scan
+short. And loading the trust store costs ~20-30 ms where ``SSL_CERT_FILE`` names a
+bundle, which a run that only speaks plain HTTP to loopback (every test, the demo, the
+benchmark) should not pay: TLS contexts are built at the first HTTPS connection.
 """
 
 from __future__ import annotations
@@ -109,7 +108,7 @@ class _Released(httpx.AsyncByteStream):
                 self._shard = None
 
 
-class PoolPerOrigin(httpx.AsyncBaseTransport):
+class OriginPools(httpx.AsyncBaseTransport):
     """Routes each request to a small ``httpx.AsyncHTTPTransport`` for its origin (through
     the environment's proxy for that origin, if any), made on first use.
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from inspector.registry import transport
-from inspector.registry.transport import PoolPerOrigin, TLSConfigError, TLSSettings
+from inspector.registry.transport import OriginPools, TLSConfigError, TLSSettings
 
 
 def in_event_loop(test: Callable[..., Coroutine[Any, Any, None]]) -> Callable[..., None]:
@@ -76,7 +76,7 @@ def no_environment_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
 async def test_plain_http_builds_no_trust_store(tls_builds: list[int]) -> None:
     async with (
         http_server() as (address, seen),
-        httpx.AsyncClient(transport=PoolPerOrigin()) as client,
+        httpx.AsyncClient(transport=OriginPools()) as client,
     ):
         response = await client.get(f"http://{address}/v2/")
     assert response.status_code == 200
@@ -88,7 +88,7 @@ async def test_plain_http_builds_no_trust_store(tls_builds: list[int]) -> None:
 async def test_https_origins_share_one_trust_store_built_at_first_use(
     tls_builds: list[int],
 ) -> None:
-    pool = PoolPerOrigin()
+    pool = OriginPools()
     assert tls_builds == []  # not at construction
     async with httpx.AsyncClient(transport=pool) as client:
         for port in (closed_port(), closed_port()):
@@ -105,7 +105,7 @@ async def test_insecure_origin_gets_its_own_context_and_no_trust_store(
     context = transport.tls_context(TLSSettings(insecure=True))
     assert context is False
     assert tls_builds == []
-    pool = PoolPerOrigin({origin: context})
+    pool = OriginPools({origin: context})
     async with httpx.AsyncClient(transport=pool) as client:
         with pytest.raises(httpx.ConnectError):
             await client.get(f"https://127.0.0.1:{closed_port()}/v2/")  # another port
@@ -123,7 +123,7 @@ def test_unreadable_ca_file_is_a_config_error(tmp_path: pytest.TempPathFactory) 
 async def test_environment_proxy_is_used(monkeypatch: pytest.MonkeyPatch) -> None:
     async with http_server() as (proxy, seen):
         monkeypatch.setenv("HTTP_PROXY", f"http://{proxy}")
-        async with httpx.AsyncClient(transport=PoolPerOrigin()) as client:
+        async with httpx.AsyncClient(transport=OriginPools()) as client:
             response = await client.get("http://registry.invalid/v2/")
     assert response.status_code == 200
     assert seen == [b"GET http://registry.invalid/v2/ HTTP/1.1"]  # absolute form: a proxy
@@ -134,14 +134,14 @@ async def test_no_proxy_bypasses_the_proxy(monkeypatch: pytest.MonkeyPatch) -> N
     async with http_server() as (proxy, seen), http_server() as (registry, direct):
         monkeypatch.setenv("HTTP_PROXY", f"http://{proxy}")
         monkeypatch.setenv("NO_PROXY", "127.0.0.1")
-        async with httpx.AsyncClient(transport=PoolPerOrigin()) as client:
+        async with httpx.AsyncClient(transport=OriginPools()) as client:
             response = await client.get(f"http://{registry}/v2/")
     assert response.status_code == 200
     assert seen == []
     assert direct == [b"GET /v2/ HTTP/1.1"]
 
 
-def in_flight(pool: PoolPerOrigin) -> list[list[int]]:
+def in_flight(pool: OriginPools) -> list[list[int]]:
     return [[shard.in_flight for shard in shards] for shards in pool._shards.values()]
 
 
@@ -149,7 +149,7 @@ def in_flight(pool: PoolPerOrigin) -> list[list[int]]:
 async def test_requests_spread_over_small_pools_and_give_their_slots_back(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(PoolPerOrigin, "SHARD_SIZE", 2)
+    monkeypatch.setattr(OriginPools, "SHARD_SIZE", 2)
     release = asyncio.Event()
     arrived = 0
 
@@ -168,7 +168,7 @@ async def test_requests_spread_over_small_pools_and_give_their_slots_back(
 
     server = await asyncio.start_server(handle, "127.0.0.1", 0)
     url = f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/v2/"
-    pool = PoolPerOrigin()
+    pool = OriginPools()
     async with server, httpx.AsyncClient(transport=pool) as client:
         requests = [asyncio.ensure_future(client.get(url)) for _ in range(5)]
         while arrived < 5:
@@ -184,7 +184,7 @@ async def test_requests_spread_over_small_pools_and_give_their_slots_back(
 
 @in_event_loop
 async def test_a_failed_request_gives_its_slot_back() -> None:
-    pool = PoolPerOrigin()
+    pool = OriginPools()
     async with httpx.AsyncClient(transport=pool) as client:
         with pytest.raises(httpx.ConnectError):
             await client.get(f"http://127.0.0.1:{closed_port()}/v2/")
