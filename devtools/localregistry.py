@@ -91,9 +91,11 @@ MISSING_BINARY = "docker-registry not found: apt-get install -y docker-registry"
 # Apache combined: host ident user [time] "METHOD URI PROTO" status size "referer" "agent"
 _ACCESS_LINE = re.compile(
     r"^(?P<remote>\S+) \S+ (?P<user>\S+) \[(?P<time>[^\]]+)\] "
-    r'"(?P<method>\S+) (?P<path>\S+) [^"]*" (?P<status>\d{3}) (?P<size>\d+|-) '
+    r'"(?P<method>\S+) (?P<path>\S+) (?P<protocol>[^"]*)" (?P<status>\d{3}) (?P<size>\d+|-) '
     r'"[^"]*" "(?P<user_agent>.*)"$'
 )
+_LOG_FIELD_REMOTE = re.compile(r'http\.request\.remoteaddr="([^"]+)"')
+_LOG_FIELD_AGENT = re.compile(r'http\.request\.useragent="?([^" ]+)')
 _MANIFEST_PATH = re.compile(r"^/v2/(?P<repo>.+)/manifests/[^/?]+(\?.*)?$")
 
 
@@ -115,6 +117,7 @@ class AccessLogEntry:
     status: int
     size: int
     user_agent: str
+    protocol: str = "HTTP/1.1"  # as the request line said: "HTTP/1.1", "HTTP/2.0"
 
 
 def free_port() -> int:
@@ -128,7 +131,8 @@ class RegistryProcess(Service):
     """A ``docker-registry`` child process; use as a context manager.
 
     Modes: anonymous (default), ``htpasswd=(user, password)`` for Basic auth, or
-    ``token=TokenServer`` (already started) for Bearer token auth. Logs and storage live in
+    ``token=TokenServer`` (already started) for Bearer token auth. ``tls=(certfile,
+    keyfile)`` serves HTTPS (and so HTTP/2, which Go offers over TLS). Logs and storage live in
     ``workdir`` (kept afterwards) or in a temporary directory removed on exit.
     """
 
@@ -137,6 +141,7 @@ class RegistryProcess(Service):
         *,
         htpasswd: tuple[str, str] | None = None,
         token: TokenServer | None = None,
+        tls: tuple[str, str] | None = None,
         workdir: Path | None = None,
         startup_timeout: float = 15.0,
     ) -> None:
@@ -144,6 +149,7 @@ class RegistryProcess(Service):
             raise ValueError("choose one of htpasswd= and token=")
         self.htpasswd = htpasswd
         self.token = token
+        self.tls = tls
         self.startup_timeout = startup_timeout
         self._given_workdir = workdir
         self._workdir: Path | None = None
@@ -202,7 +208,7 @@ class RegistryProcess(Service):
 
     @property
     def url(self) -> str:
-        return f"http://{self.host}"
+        return f"{'https' if self.tls else 'http'}://{self.host}"
 
     @property
     def workdir(self) -> Path:
@@ -259,9 +265,23 @@ class RegistryProcess(Service):
                     status=int(match["status"]),
                     size=0 if size == "-" else int(size),
                     user_agent=match["user_agent"],
+                    protocol=match["protocol"],
                 )
             )
         return entries
+
+    def client_addresses(self, user_agent_prefix: str = "") -> set[str]:
+        """The ``host:port`` each request came from (from the application log): one per TCP
+        connection, so its size is how many connections those clients opened."""
+        if not self.log_path.exists():
+            return set()
+        found = set()
+        for line in self.log_path.read_text(errors="replace").splitlines():
+            agent = _LOG_FIELD_AGENT.search(line)
+            remote = _LOG_FIELD_REMOTE.search(line)
+            if agent and remote and agent[1].startswith(user_agent_prefix):
+                found.add(remote[1])
+        return found
 
     def manifest_requests(self, method: str | None = None, *, repo: str | None = None) -> int:
         """How many ``/v2/<repo>/manifests/<ref>`` requests the registry served (any status)."""
@@ -307,6 +327,8 @@ class RegistryProcess(Service):
             # A fixed secret silences the "No HTTP secret provided" warning.
             "http": {"addr": self.host, "secret": "inspector-test-secret"},
         }
+        if self.tls is not None:
+            config["http"]["tls"] = {"certificate": self.tls[0], "key": self.tls[1]}
         if auth:
             config["auth"] = auth
         return config
@@ -330,7 +352,8 @@ class RegistryProcess(Service):
     def _wait_until_ready(self) -> Literal["ready", "exited", "timeout"]:
         assert self._process is not None
         deadline = time.monotonic() + self.startup_timeout
-        with httpx.Client(timeout=1.0) as client:
+        # Readiness only: whether it answers, not whom (its certificate is the test's own).
+        with httpx.Client(timeout=1.0, verify=not self.tls) as client:
             while time.monotonic() < deadline:
                 if self._process.poll() is not None:
                     return "exited"

@@ -140,6 +140,11 @@ def _ssl_context() -> ssl.SSLContext:
     return ssl.create_default_context()
 
 
+def trust(ca_file: str) -> None:
+    """Also trust ``ca_file`` when seeding (a TLS test registry's own CA), from now on."""
+    _ssl_context().load_verify_locations(cafile=ca_file)
+
+
 def sha256_digest(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 

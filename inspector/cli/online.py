@@ -26,15 +26,17 @@ class RegistryOptions:
     timeout: float
     concurrency: int
     verbose: int = 0
+    http2: bool = True
 
 
-def registry_options(values: dict[str, Any]) -> RegistryOptions:
+def registry_options(values: dict[str, Any], *, http2: bool = True) -> RegistryOptions:
     return RegistryOptions(
         values.get("registry_config"),
         tuple(values.get("endpoints") or ()),
         float(values.get("timeout", DEFAULT_TIMEOUT)),
         int(values.get("concurrency", DEFAULT_CONCURRENCY)),
         int(values.get("verbose", 0)),
+        http2,
     )
 
 
@@ -60,6 +62,7 @@ def make_client(opts: RegistryOptions) -> RegistryClient:
         credentials.Keychain.from_environment(),
         timeout=opts.timeout,
         concurrency=opts.concurrency,
+        http2=opts.http2,
     )
 
 

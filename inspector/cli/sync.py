@@ -65,7 +65,10 @@ def sync(**values: Any) -> None:
                 transfers=values["concurrency"] // 2,
             )
 
-    report = online.run(online.registry_options(values), job)
+    # Blobs go over HTTP/1.1: HTTP/2 multiplexes them on one connection under the
+    # server's flow-control window (Go's default: 1 MB per stream), which caps an upload
+    # at that much per round trip.
+    report = online.run(online.registry_options(values, http2=False), job)
     if values["as_json"]:
         json.dump(json.sync(report))
     else:

@@ -156,6 +156,7 @@ class RegistryClient:
         timeout: float = DEFAULT_TIMEOUT,
         concurrency: int = DEFAULT_CONCURRENCY,
         transport: httpx.AsyncBaseTransport | None = None,
+        http2: bool = True,
     ) -> None:
         self.hosts = hosts
         self.keychain = keychain or Keychain({})
@@ -174,7 +175,7 @@ class RegistryClient:
             follow_redirects=True,
             max_redirects=MAX_REDIRECTS,
             headers={"User-Agent": f"inspector/{__version__}"},
-            transport=transport or self._transport(),
+            transport=transport or self._transport(http2),
             event_hooks={"request": [self._refuse_plain_http], "response": [self._log_response]},
         )
 
@@ -186,7 +187,7 @@ class RegistryClient:
             task.cancel()
         await self._http.aclose()
 
-    def _transport(self) -> httpx.AsyncBaseTransport:
+    def _transport(self, http2: bool) -> httpx.AsyncBaseTransport:
         """Small pools per origin; a registry with a ca-file or TLS turned off gets its own TLS
         context on each of its base URLs."""
         special: dict[Origin, ssl.SSLContext | bool] = {}
@@ -202,7 +203,7 @@ class RegistryClient:
                 ) from None
             for base in self.hosts.base_urls(name):
                 special[origin_of(httpx.URL(base))] = context
-        return OriginPools(special)
+        return OriginPools(special, http2=http2)
 
     def _http_endpoint_origins(self) -> frozenset[tuple[str, int | None]]:
         origins = set()

@@ -116,6 +116,12 @@ class OriginPools(httpx.AsyncBaseTransport):
     flight, and each request goes to the least busy one: httpcore's per-request scans
     then cover a few connections, not every connection of the run.
 
+    With ``http2`` (the default), HTTPS origins are offered HTTP/2, as Go's registry
+    clients (docker, skopeo, crane) do. An origin that answers over HTTP/2 keeps its
+    first pool for every later request: they share the connection its first request
+    (the ping) opened, instead of one TCP and TLS handshake each, and after the ping
+    every request of a wave is one round trip.
+
     ``special`` gives origins a TLS context of their own (from :func:`tls_context`, built
     by the caller so that a bad ca-file is reported before any request). Every other
     HTTPS origin shares one default context, built once, at its first use.
@@ -123,10 +129,17 @@ class OriginPools(httpx.AsyncBaseTransport):
 
     SHARD_SIZE = 8
 
-    def __init__(self, special: Mapping[Origin, ssl.SSLContext | bool] | None = None) -> None:
+    def __init__(
+        self,
+        special: Mapping[Origin, ssl.SSLContext | bool] | None = None,
+        *,
+        http2: bool = True,
+    ) -> None:
         self._special = dict(special or {})
+        self._http2 = http2
         self._default_context: ssl.SSLContext | None = None
         self._shards: dict[Origin, list[_Shard]] = {}
+        self._multiplexed: set[Origin] = set()  # origins that answered over HTTP/2
         self._limits = httpx.Limits(
             max_connections=self.SHARD_SIZE, max_keepalive_connections=self.SHARD_SIZE
         )
@@ -142,6 +155,8 @@ class OriginPools(httpx.AsyncBaseTransport):
 
     def _shard(self, origin: Origin) -> _Shard:
         shards = self._shards.setdefault(origin, [])
+        if origin in self._multiplexed:
+            return shards[0]
         free = [shard for shard in shards if shard.in_flight < self.SHARD_SIZE]
         if free:
             return min(free, key=lambda shard: shard.in_flight)
@@ -149,24 +164,30 @@ class OriginPools(httpx.AsyncBaseTransport):
             verify=self._context_for(origin),
             limits=self._limits,
             proxy=environment_proxy(origin),
+            # Offered over TLS only (ALPN): h2 is imported only where it can be used.
+            http2=self._http2 and origin[0] == "https",
         )
         shards.append(_Shard(transport))
         return shards[-1]
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        shard = self._shard(origin_of(request.url))
+        origin = origin_of(request.url)
+        shard = self._shard(origin)
         shard.in_flight += 1
         try:
             response = await shard.transport.handle_async_request(request)
         except BaseException:
             shard.in_flight -= 1
             raise
+        if response.http_version == "HTTP/2" and shard is self._shards[origin][0]:
+            self._multiplexed.add(origin)
         assert isinstance(response.stream, httpx.AsyncByteStream)
         response.stream = _Released(response.stream, shard)
         return response
 
     async def aclose(self) -> None:
         shards, self._shards = list(self._shards.values()), {}
+        self._multiplexed.clear()
         for origin_shards in shards:
             for shard in origin_shards:
                 await shard.transport.aclose()
