@@ -179,7 +179,7 @@ class OriginPools(httpx.AsyncBaseTransport):
         except BaseException:
             shard.in_flight -= 1
             raise
-        if response.http_version == "HTTP/2" and shard is self._shards[origin][0]:
+        if response.http_version == "HTTP/2" and shard is self._shards.get(origin, [None])[0]:
             self._multiplexed.add(origin)
         assert isinstance(response.stream, httpx.AsyncByteStream)
         response.stream = _Released(response.stream, shard)
