@@ -12,7 +12,7 @@ import trustme
 
 from devtools import seeding
 from devtools.localregistry import RegistryProcess, push_image
-from tests.integration.cli_support import builder_toml, inspector, isolate
+from tests.integration.cli_support import Result, builder_toml, inspector, isolate
 
 NAME = "registry.example.com"
 MIRRORS = 11
@@ -32,10 +32,18 @@ def tls_registry(tmp_path: Path) -> Iterator[tuple[RegistryProcess, Path]]:
         yield registry, ca_file
 
 
-def registry_config(tmp_path: Path, registry: RegistryProcess, ca_file: Path) -> str:
-    path = tmp_path / "registries.toml"
-    path.write_text(f'[registries."{NAME}"]\nendpoint = "{registry.url}"\nca-file = "{ca_file}"\n')
-    return str(path)
+def run(
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+    builder: Path,
+    tls_registry: tuple[RegistryProcess, Path],
+) -> Result:
+    """``inspector COMMAND -c BUILDER --json`` with NAME sent to the TLS registry."""
+    registry, ca_file = tls_registry
+    config = builder.parent / "registries.toml"
+    config.write_text(f'[registries."{NAME}"]\nendpoint = "{registry.url}"\nca-file = "{ca_file}"')
+    args = ["-c", str(builder), "--no-pack-config", "--registry-config", str(config), "--json"]
+    return inspector(capsys, command, *args)
 
 
 def inspector_requests(registry: RegistryProcess) -> list[tuple[str, str]]:
@@ -52,23 +60,13 @@ def test_a_check_over_https_shares_one_http2_connection(
     monkeypatch: pytest.MonkeyPatch,
     tls_registry: tuple[RegistryProcess, Path],
 ) -> None:
-    registry, ca_file = tls_registry
+    registry, _ = tls_registry
     for index in range(MIRRORS + 1):
         push_image(registry.url, f"example/run-{index}", "1.0")
     isolate(tmp_path, monkeypatch)
     refs = [f"{NAME}/example/run-{index}:1.0" for index in range(MIRRORS + 1)]
-    builder = builder_toml(tmp_path, (refs[0], refs[1:]))
 
-    result = inspector(
-        capsys,
-        "mirrors",
-        "-c",
-        str(builder),
-        "--no-pack-config",
-        "--registry-config",
-        registry_config(tmp_path, registry, ca_file),
-        "--json",
-    )
+    result = run(capsys, "mirrors", builder_toml(tmp_path, (refs[0], refs[1:])), tls_registry)
 
     assert result.code == 0, result.err
     [group] = result.json()["run_images"]
@@ -85,21 +83,12 @@ def test_sync_copies_over_http1(
     monkeypatch: pytest.MonkeyPatch,
     tls_registry: tuple[RegistryProcess, Path],
 ) -> None:
-    registry, ca_file = tls_registry
+    registry, _ = tls_registry
     image = push_image(registry.url, "example/run", "1.0")
     isolate(tmp_path, monkeypatch)
     builder = builder_toml(tmp_path, (f"{NAME}/example/run:1.0", [f"{NAME}/mirror/run:1.0"]))
 
-    result = inspector(
-        capsys,
-        "sync",
-        "-c",
-        str(builder),
-        "--no-pack-config",
-        "--registry-config",
-        registry_config(tmp_path, registry, ca_file),
-        "--json",
-    )
+    result = run(capsys, "sync", builder, tls_registry)
 
     assert result.code == 0, result.err
     with seeding.registry_client() as client:

@@ -446,14 +446,19 @@ def test_subprocess_bad_input(tmp_path):
     assert "Example/App" in done.stderr
 
 
-def test_subprocess_output_larger_than_a_pipe_arrives_whole(tmp_path):
-    # The script ends with os._exit (no interpreter teardown): everything written must
-    # still be flushed first, here ~0.3 MB, far beyond a pipe's 64 KiB buffer.
+def resolve_many_mirrors(tmp_path: Path) -> list[str]:
+    """``python -m inspector resolve --json`` for a builder with 4,000 mirrors (~0.3 MB)."""
     mirrors = [f"registry-{i:04d}.example.com/example/run" for i in range(4000)]
     builder = tmp_path / "builder.toml"
     builder.write_text(f'[[run.images]]\nimage = "example/run"\nmirrors = {json.dumps(mirrors)}\n')
+    return [sys.executable, "-m", "inspector", "resolve", "x/app", "-c", str(builder), "--json"]
+
+
+def test_subprocess_output_larger_than_a_pipe_arrives_whole(tmp_path):
+    # The script ends with os._exit (no interpreter teardown): everything written must
+    # still be flushed first, here ~0.3 MB, far beyond a pipe's 64 KiB buffer.
     done = subprocess.run(
-        [sys.executable, "-m", "inspector", "resolve", "example/app", "-c", str(builder), "--json"],
+        resolve_many_mirrors(tmp_path),
         capture_output=True,
         text=True,
         env=subprocess_env(tmp_path),
@@ -466,11 +471,8 @@ def test_subprocess_output_larger_than_a_pipe_arrives_whole(tmp_path):
 
 
 def test_subprocess_closed_pipe_is_a_failure_without_traceback(tmp_path):
-    mirrors = [f"registry-{i:04d}.example.com/example/run" for i in range(4000)]
-    builder = tmp_path / "builder.toml"
-    builder.write_text(f'[[run.images]]\nimage = "example/run"\nmirrors = {json.dumps(mirrors)}\n')
     process = subprocess.Popen(
-        [sys.executable, "-m", "inspector", "resolve", "example/app", "-c", str(builder), "--json"],
+        resolve_many_mirrors(tmp_path),
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         env=subprocess_env(tmp_path),
