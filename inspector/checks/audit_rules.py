@@ -66,11 +66,13 @@ RULES: tuple[Rule, ...] = (
         "INS004",
         "unknown-key",
         Level.ERROR,
-        "pack rejects a builder config with an unknown key in [run], [[run.images]] or [stack].",
-        "`pack builder create` decodes builder.toml strictly and fails on keys it does not "
-        "know. The keys are: [run] images; [[run.images]] image, mirrors; [stack] id, "
-        "build-image, run-image, run-image-mirrors. A misspelt key (mirror, "
-        "run-image-mirror) would otherwise lose its values silently.",
+        "pack rejects a builder config with a key its schema does not have.",
+        "`pack builder create` decodes builder.toml strictly (builder/config_reader.go and "
+        "pkg/dist: [[buildpacks]], [[extensions]], [[order]] and [[order.group]], "
+        "[[order-extensions]], [lifecycle], [build] and [[build.env]], [run] and "
+        "[[run.images]], [[targets]] and [[targets.distros]], [system], [stack]) and fails on "
+        "keys they do not have; keys match case-insensitively. A misspelt key in a run-image "
+        "section (mirror, run-image-mirror) would otherwise lose its values silently.",
     ),
     Rule(
         "INS005",

@@ -88,9 +88,12 @@ def builder(
 def _load_builder(choice: options.BuilderChoice, registry: dict[str, Any], verbose: int) -> Any:
     """A builder.toml offline; a builder image from its registry (httpx imported only then)."""
     if choice.image is None:
+        from inspector.cli import config_warnings
         from inspector.sources import builder_toml
 
-        return builder_toml.load(choice.config or "")
+        loaded = builder_toml.load(choice.config or "")
+        config_warnings.announce(loaded)
+        return loaded
     from inspector.cli import online
 
     opts = online.registry_options({**registry, "verbose": verbose})

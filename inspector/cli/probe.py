@@ -6,7 +6,7 @@ from typing import Any
 
 import click
 
-from inspector.cli import online, options
+from inspector.cli import config_warnings, online, options
 
 
 @click.command()
@@ -26,9 +26,11 @@ def check(app_image: str, **values: Any) -> None:
 
     choice, user = options.builder_inputs(values)
     app = reference.parse(app_image)
+    builders: list[Any] = []  # kept for its unknown keys, which count as findings
 
     async def job(client: Any) -> Any:
         builder = await online.load_builder(client, choice)
+        builders.append(builder)
         with online.progress(f"Probing run image candidates for {app_image}"):
             return await run_check(
                 client,
@@ -49,7 +51,7 @@ def check(app_image: str, **values: Any) -> None:
         from inspector.formats import human, table
 
         table.render(human.check(report))
-    raise SystemExit(0 if report.ok else 1)
+    raise SystemExit(config_warnings.exit_code(report.ok, builders))
 
 
 @click.command()
@@ -61,9 +63,11 @@ def mirrors(**values: Any) -> None:
     from inspector.checks.mirrors import mirrors as run_mirrors
 
     choice, user = options.builder_inputs(values)
+    builders: list[Any] = []  # kept for its unknown keys, which count as findings
 
     async def job(client: Any) -> Any:
         builder = await online.load_builder(client, choice)
+        builders.append(builder)
         with online.progress("Probing run images and mirrors"):
             return await run_mirrors(client, builder.run_images, user.mirrors_for)
 
@@ -77,4 +81,4 @@ def mirrors(**values: Any) -> None:
         from inspector.formats import human, table
 
         table.render(human.mirrors(report))
-    raise SystemExit(0 if report.in_sync else 1)
+    raise SystemExit(config_warnings.exit_code(report.in_sync, builders))

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from inspector.cli import online, options
+from inspector.cli import config_warnings, online, options
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -50,8 +50,11 @@ def sync(**values: Any) -> None:
     only: tuple[str, ...] = values["only"]
     dry_run: bool = values["dry_run"]
 
+    builders: list[Any] = []  # kept for its unknown keys, which count as findings
+
     async def job(client: Any) -> Any:
         builder = await online.load_builder(client, choice)
+        builders.append(builder)
         syncing.check_only(builder.run_images, user.mirrors_for, only)
         with online.progress("Probing run images and mirrors"):
             report = await run_mirrors(client, builder.run_images, user.mirrors_for)
@@ -73,7 +76,7 @@ def sync(**values: Any) -> None:
         json.dump(json.sync(report))
     else:
         table.render(human.sync(report))
-    raise SystemExit(0 if report.ok else 1)
+    raise SystemExit(config_warnings.exit_code(report.ok, builders))
 
 
 class _RichTask:
