@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from inspector.cli import numbers
 from inspector.registry.defaults import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
@@ -75,21 +76,22 @@ registry_options = _stack(
         "endpoints",
         multiple=True,
         metavar="REGISTRY=URL",
+        callback=numbers.check_endpoints,
         help="Send requests for REGISTRY to URL (repeatable).",
     ),
     click.option(
         "--timeout",
-        type=click.FloatRange(min=0.1),
+        type=numbers.SECONDS,
         default=DEFAULT_TIMEOUT,
         show_default=True,
-        help="Seconds allowed for each request (connect and read).",
+        help="Seconds allowed for each request (connect and read), 0.1 to 3600.",
     ),
     click.option(
         "--concurrency",
-        type=click.IntRange(min=1),
+        type=numbers.CONCURRENCY,
         default=DEFAULT_CONCURRENCY,
         show_default=True,
-        help="Requests in flight at once.",
+        help="Requests in flight at once, 1 to 1024.",
     ),
 )
 

@@ -18,6 +18,15 @@ if TYPE_CHECKING:  # the check modules pull in httpx; offline commands never nee
     from inspector.checks.rebase import RebaseReport
 
 
+# The version of every JSON document's shape ("schema_version"); one constant for all.
+SCHEMA_VERSION = "1"
+
+
+def error(message: str) -> dict[str, Any]:
+    """The document for bad input under ``--json`` (contract: "Output, errors in JSON")."""
+    return {"schema_version": SCHEMA_VERSION, "error": {"message": message}}
+
+
 def dump(document: dict[str, Any], stream: TextIO | None = None) -> None:
     """One JSON document on stdout, nothing else."""
     stream = stream or sys.stdout

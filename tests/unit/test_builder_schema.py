@@ -110,7 +110,7 @@ MISSPELT = [
         'mirrors = ["registry.example.com/example/run:1"]\n',
         ("run", "images", 0, "mirror"),
         "mirrors",
-    ),  # noqa: E501
+    ),
     ('variant = "v8"\n', ("targets", 0, "distributions"), "distros"),
     ('version = "22.04"\n', ("targets", 0, "distros", 0, "versions"), "version"),
     ("[system.post]\n", ("system", "post", "buildpack"), "buildpacks"),

@@ -330,9 +330,12 @@ def test_builder_config_is_a_directory(capsys, tmp_path):
     assert_one_line_error(code, out, err, str(tmp_path))
 
 
-def test_bad_input_with_json_still_exits_2_and_prints_nothing_on_stdout(capsys):
+def test_bad_input_with_json_exits_2_and_prints_the_json_error_document(capsys):
     code, out, err = cli(capsys, "resolve", "Example/App", "-c", NEW, "--json")
-    assert_one_line_error(code, out, err, "Example/App")
+    assert_one_line_error(code, "", err, "Example/App")
+    document = json.loads(out)
+    assert document["error"]["message"] == err.removeprefix("inspector: error: ").strip()
+    assert document["schema_version"] == "1"
 
 
 def test_help_and_version(capsys):
