@@ -87,6 +87,10 @@ class Keychain:
             raise DockerConfigError(
                 f"docker config {str(path)!r}: invalid JSON at line {error.lineno}"
             ) from None
+        except RecursionError:  # json recurses once per nested array/object
+            raise DockerConfigError(
+                f"docker config {str(path)!r}: invalid JSON: nested too deeply"
+            ) from None
         if not isinstance(document, dict):
             raise DockerConfigError(f"docker config {str(path)!r}: not a JSON object")
         keychain = cls(document, str(path))

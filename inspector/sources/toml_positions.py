@@ -62,6 +62,7 @@ class Locator:
         self._i = 0
         self._table = -1
         self._current: Path = ()  # the table keys are written into now
+        self._implicit: set[Path] = set()  # tables only named on the way to another
         self._arrays: dict[Path, int] = {}  # array-of-tables path -> entries so far
         with contextlib.suppress(_Stop, IndexError, RecursionError):
             self._document()
@@ -174,7 +175,9 @@ class Locator:
         position = self._position(start)
         for k, name in enumerate(names):
             path += (name,)
-            self.paths.setdefault(path, position)
+            if path not in self.paths:  # a super-table written later gets its own line
+                self.paths[path] = position
+                self._implicit.add(path)
             if array and k == len(names) - 1:
                 count = self._arrays.get(path, 0)
                 self._arrays[path] = count + 1
@@ -184,9 +187,9 @@ class Locator:
         self.headers.append((".".join(names), position))
         self._table = len(self.headers) - 1
         self._current = path
-        self.paths.setdefault(path, position)
-        if array:
+        if path not in self.paths or path in self._implicit:
             self.paths[path] = position
+            self._implicit.discard(path)
 
     def _key(self) -> list[tuple[str, Position]]:
         parts = [self._simple_key()]

@@ -167,3 +167,60 @@ def test_a_bom_at_the_start_of_a_registry_config_is_accepted(tmp_path: Path) -> 
         b'\xef\xbb\xbf[registries."r.example.com"]\nendpoint = "http://127.0.0.1:5000"\n'
     )
     assert hosts.load(path).base_urls("r.example.com") == ["http://127.0.0.1:5000"]
+
+
+# -- a docker config nested too deeply, byte-order marks ---------------------------------
+
+
+@pytest.mark.parametrize("opening", ["[", '{"a":'])
+def test_a_deeply_nested_docker_config_is_bad_input(
+    tmp_path: Path, capsys: Any, monkeypatch: pytest.MonkeyPatch, opening: str
+) -> None:
+    docker = tmp_path / "nested"
+    docker.mkdir()
+    depth = 200_000
+    closing = "]" if opening == "[" else "}"
+    (docker / "config.json").write_text(opening * depth + "1" + closing * depth)
+    monkeypatch.setenv("DOCKER_CONFIG", str(docker))
+    code, out, err = run(
+        capsys,
+        "mirrors",
+        "-c",
+        BUILDER,
+        "--endpoint",
+        "registry.example.com=http://127.0.0.1:9",
+        "--json",
+    )
+    assert code == 2
+    assert err.count("\n") == 1
+    assert "config.json" in err and "nested too deeply" in err
+    assert "nested too deeply" in json.loads(out)["error"]["message"]
+
+
+def test_a_bom_at_the_start_of_a_builder_and_a_pack_config_is_accepted(
+    tmp_path: Path, capsys: Any
+) -> None:
+    builder = tmp_path / "builder.toml"
+    builder.write_bytes(
+        b'\xef\xbb\xbf[[run.images]]\nimage = "example/run:1"\n'
+        b'mirrors = ["registry.example.com/example/run:1"]\n'
+    )
+    pack = tmp_path / "pack.toml"
+    pack.write_bytes(
+        b'\xef\xbb\xbf[[run-images]]\nimage = "example/run:1"\n'
+        b'mirrors = ["registry.example.com/mine/run:1"]\n'
+    )
+    code, out, err = run(
+        capsys,
+        "resolve",
+        "registry.example.com/acme/app",
+        "-c",
+        str(builder),
+        "--pack-config",
+        str(pack),
+        "--json",
+    )
+    assert (code, err) == (0, "")
+    assert json.loads(out)["selected"] == "registry.example.com/mine/run:1"
+    code, out, _ = run(capsys, "audit", str(builder), "--pack-config", str(pack), "--json")
+    assert code == 0, out
