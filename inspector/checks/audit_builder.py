@@ -6,9 +6,7 @@ from inspector.checks.audit_files import Loaded, load_failure, raw_document
 from inspector.checks.audit_locations import Layout, Spot, finding_at, layout
 from inspector.checks.audit_pack_config import user_relations
 from inspector.checks.audit_references import (
-    DOCKER_HUB_ALIASES,
     Claims,
-    alias,
     invalid,
     mirror_findings,
     parse_or_none,
@@ -47,18 +45,15 @@ def _run_image_findings(
     if image is None:
         findings.append(invalid(spot, image_at, label, run_image.image))
     else:
-        if image.digest is None and image.tag == "latest":
-            how = "uses :latest" if run_image.image.endswith(":latest") else "has no tag"
+        if image.digest is not None and index == 0:
             findings.append(
                 spot.finding(
-                    "INS005",
+                    "INS017",
                     image_at,
-                    f"{label} {run_image.image} {how} and no digest: each build may get "
-                    "another base image",
+                    f"{label} {run_image.image} is pinned by digest: `pack rebase` finds "
+                    "the same image again and never brings OS patches; a tag lets it",
                 )
             )
-        if image.registry in DOCKER_HUB_ALIASES:
-            findings.append(alias(spot, image_at, label, run_image.image, image))
     # The run image claims its registry first; user mirrors are checked in the pack config.
     claims: Claims | None = None
     if index == 0 and image is not None:

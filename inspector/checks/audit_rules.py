@@ -75,14 +75,6 @@ RULES: tuple[Rule, ...] = (
         "section (mirror, run-image-mirror) would otherwise lose its values silently.",
     ),
     Rule(
-        "INS005",
-        "unpinned-run-image",
-        Level.WARNING,
-        "The run image has no tag (or :latest) and no digest.",
-        "Builds get whatever :latest points to at build time, and mirrors drift from it "
-        "between syncs. Pin a version tag or a digest (image:tag@sha256:…).",
-    ),
-    Rule(
         "INS006",
         "duplicate-mirror",
         Level.WARNING,
@@ -101,13 +93,13 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "INS008",
-        "shadowed-mirror",
-        Level.WARNING,
-        "pack never picks this mirror: an earlier candidate is on the same registry.",
+        "fallback-mirror",
+        Level.NOTE,
+        "A later candidate on the same registry is only a fallback.",
         "pack picks the first readable candidate on the preferred registry (user mirrors, "
         "then the run image, then its mirrors). A later candidate on a registry an earlier "
         "one claims is used only when the earlier one cannot be read (401/403 or no "
-        "answer). Mirrors are meant to be on different registries.",
+        "answer): a real fallback, worth knowing, not a mistake.",
     ),
     Rule(
         "INS009",
@@ -119,11 +111,13 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "INS010",
-        "repository-drift",
+        "image-name-drift",
         Level.NOTE,
-        "A mirror's repository path differs from the run image's.",
-        "Allowed and common across registries (gcr.io/org/run and org/run), but also an "
-        "easy way to point at the wrong image, and tools that copy paths one to one miss it.",
+        "A mirror's image name (last path component) differs from the run image's.",
+        "Namespaces differ across registries all the time (Docker Hub's paketobuildpacks/ "
+        "is gcr.io's paketo-buildpacks/, since Docker Hub names cannot hold '-'), so only "
+        "the image name itself is compared: run-jammy-base mirrored as run-jammy-full is "
+        "an easy way to point at another image. `inspector mirrors` tells for sure.",
     ),
     Rule(
         "INS011",
@@ -164,10 +158,10 @@ RULES: tuple[Rule, ...] = (
         "INS015",
         "docker-hub-alias",
         Level.WARNING,
-        "A Docker Hub alias pack never matches.",
+        "A mirror on a Docker Hub alias pack never matches.",
         "registry-1.docker.io and registry.hub.docker.com reach Docker Hub, but pack "
         "compares registries as written and rewrites only docker.io (to index.docker.io): "
-        "an app on Docker Hub never selects this candidate. Write docker.io/… or no registry.",
+        "an app on Docker Hub never selects this mirror. Write docker.io/… or no registry.",
     ),
     Rule(
         "INS016",
@@ -176,6 +170,16 @@ RULES: tuple[Rule, ...] = (
         "Mirrors of a run image after the first are never selected.",
         "pack build and pack rebase select from the builder's first run image only. Mirrors, "
         "and pack-config entries, for later run images are recorded but never chosen.",
+    ),
+    Rule(
+        "INS017",
+        "digest-pinned-run-image",
+        Level.NOTE,
+        "The run image is pinned by digest: rebase cannot bring patches.",
+        "Apps record the run image as written. `pack rebase` (and lifecycle's rebaser) then "
+        "resolve that name again: a digest always resolves to the same image, so rebasing "
+        "never moves apps onto a patched OS layer. Floating tags (:latest, :24, or none) "
+        "are how buildpacks deliver base-image patches. Pin by digest only on purpose.",
     ),
     Rule(
         "INS101",
