@@ -5,6 +5,7 @@ the user meant are not the ones being checked)."""
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import Any
 
 import click
 
@@ -43,3 +44,26 @@ def exit_code(ok: bool, builders: Iterable[Builder]) -> int:
             err=True,
         )
     return 0 if ok and not count else 1
+
+
+def annotate(document: dict[str, Any], builders: Iterable[Builder]) -> dict[str, Any]:
+    """``document`` (a JSON report) with ``unknown_keys`` listed; one in a run-image section
+    makes ``in_sync`` and ``ok`` false, so ``jq -e .in_sync`` agrees with the exit code."""
+    listed = [
+        {
+            "file": builder.source,
+            "line": key.line,
+            "column": key.column,
+            "key": key.key,
+            "where": key.describe(),
+            "run_image_section": key.in_run_image_section,
+        }
+        for builder in builders
+        for key in builder.unknown_keys
+    ]
+    document["unknown_keys"] = listed
+    if any(entry["run_image_section"] for entry in listed):
+        for flag in ("in_sync", "ok"):
+            if flag in document:
+                document[flag] = False
+    return document

@@ -46,7 +46,7 @@ def check(app_image: str, **values: Any) -> None:
     if values["as_json"]:
         from inspector.formats import json
 
-        json.dump(json.check(report))
+        json.dump(config_warnings.annotate(json.check(report), builders))
     else:
         from inspector.formats import human, table
 
@@ -76,7 +76,7 @@ def mirrors(**values: Any) -> None:
     if values["as_json"]:
         from inspector.formats import json
 
-        json.dump(json.mirrors(report))
+        json.dump(config_warnings.annotate(json.mirrors(report), builders))
     else:
         from inspector.formats import human, table
 

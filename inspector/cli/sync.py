@@ -73,7 +73,7 @@ def sync(**values: Any) -> None:
     # at that much per round trip.
     report = online.run(online.registry_options(values, http2=False), job)
     if values["as_json"]:
-        json.dump(json.sync(report))
+        json.dump(config_warnings.annotate(json.sync(report), builders))
     else:
         table.render(human.sync(report))
     raise SystemExit(config_warnings.exit_code(report.ok, builders))

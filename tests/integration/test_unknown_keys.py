@@ -55,6 +55,12 @@ def test_a_misspelt_mirrors_key_fails_a_builder_that_is_otherwise_in_sync(
     assert f"{typo}:3: [[run.images]] #1: unknown key 'mirror'" in result.err
     assert "did you mean 'mirrors'?" in result.err
     if as_json:
-        import json
-
-        json.loads(result.out)  # still exactly one document on stdout
+        document = result.json()  # still exactly one document on stdout
+        assert fine.json()["unknown_keys"] == []
+        [key] = document["unknown_keys"]
+        assert (key["file"], key["line"], key["key"]) == (str(typo), 3, "mirror")
+        assert key["run_image_section"] is True
+        # `jq -e .in_sync` (or .ok for sync) agrees with the exit code.
+        flag = "ok" if command[0] == "sync" else "in_sync"
+        assert fine.json()[flag] is True
+        assert document[flag] is False
