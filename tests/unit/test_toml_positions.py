@@ -133,8 +133,26 @@ def documents(draw: Any) -> Doc:
 def write_keyval(draw: Any, doc: Doc, base: tuple[Any, ...], key: str) -> None:
     start = doc.line
     doc.keys[(*base, key)] = start
-    kind = draw(st.sampled_from(["string", "array", "inline", "number"]))
+    kind = draw(st.sampled_from(["string", "array", "inline", "number", "dotted", "inline-array"]))
     prefix = f"{key_source(key)} = "
+    if kind == "dotted":  # key.sub = "…": both parts are keys on this line
+        source, value = draw(string_literal())
+        doc.keys[(*base, key, "sub")] = start
+        doc.strings.append((value, start))
+        doc.add(f"{key_source(key)} . sub = {source}")
+        return
+    if kind == "inline-array":  # key = [{ inner = "…" }, …] over several lines
+        text = prefix + "["
+        for index, (source, value) in enumerate(
+            draw(st.lists(string_literal().filter(lambda s: "\n" not in s[0]), max_size=3))
+        ):
+            text += "\n  "
+            line = start + text.count("\n")
+            doc.keys[(*base, key, index, "inner")] = line
+            doc.strings.append((value, line))
+            text += "{ inner = " + source + " },"
+        doc.add(text + "\n]")
+        return
     if kind == "number":
         doc.add(prefix + draw(st.sampled_from(["1", "-2.5e3", "true", "1979-05-27 07:32:00Z"])))
         return
