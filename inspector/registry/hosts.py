@@ -20,6 +20,7 @@ from pathlib import Path
 import httpx
 
 from inspector.reference import DOCKER_HUB_ENDPOINT, DOCKER_HUB_HOSTS
+from inspector.registry.ports import url_port_problem
 from inspector.sources import toml_file
 from inspector.sources.model import ConfigError
 
@@ -135,10 +136,9 @@ def _check_endpoint(url: str, where: str) -> str:
         raise ConfigError(f"{where}: invalid endpoint URL {shown}") from None
     if parsed.scheme not in ("http", "https") or not host:
         raise ConfigError(f"{where}: endpoint {shown} must be an http:// or https:// URL")
-    if parsed.port is not None and not 1 <= parsed.port <= 65535:
-        raise ConfigError(
-            f"{where}: endpoint {shown}: port {parsed.port} is not between 1 and 65535"
-        )
+    port_problem = url_port_problem(url)
+    if port_problem:
+        raise ConfigError(f"{where}: endpoint {shown}: {port_problem}")
     if parsed.userinfo:
         # Credentials belong in docker's config, where they are looked up per registry.
         raise ConfigError(f"{where}: endpoint {shown} must not contain credentials")

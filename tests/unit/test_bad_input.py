@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from inspector.cli import main, numbers
-from inspector.registry import hosts
+from inspector.registry import hosts, ports
 from inspector.sources.model import ConfigError
 
 BUILDER = "fixtures/builder-new.toml"
@@ -110,8 +110,8 @@ def test_an_endpoint_password_is_not_echoed(capsys: Any) -> None:
 def test_sane_numbers_still_parse() -> None:
     assert numbers.SECONDS.convert("0.1", None, None) == 0.1
     assert numbers.SECONDS.convert(" 3600 ", None, None) == 3600.0
-    assert numbers.endpoint_problem("r.example.com:5000=http://[::1]:65535") is None
-    assert numbers.endpoint_problem("[::1]:443=https://h") is None
+    assert ports.endpoint_problem("r.example.com:5000=http://[::1]:65535") is None
+    assert ports.endpoint_problem("[::1]:443=https://h") is None
 
 
 # -- the registry config: unknown tables and keys are bad input, named -------------------
@@ -136,6 +136,10 @@ def test_sane_numbers_still_parse() -> None:
         (
             '[registries."r.example.com"]\nendpoint = "http://127.0.0.1:99999"\n',
             "port 99999 is not between 1 and 65535",
+        ),
+        (
+            '[registries."r.example.com"]\nendpoint = "http://127.0.0.1:+80"\n',
+            "port '+80' is not a number",
         ),
         (
             '[registries."r.example.com:0"]\nendpoint = "http://127.0.0.1:5000"\n',
