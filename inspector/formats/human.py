@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # the check modules pull in httpx; offline commands never nee
     from inspector.checks.evaluate import Evaluated
     from inspector.checks.mirrors import MirrorsReport
     from inspector.checks.preflight import PreflightReport
+    from inspector.checks.pull_reference import PullCheck
     from inspector.checks.rebase import RebaseReport
 
 
@@ -31,19 +32,39 @@ def resolution(r: Resolution) -> list[Table]:
                 c.reason,
             ]
         )
-    title = (
-        f"Run image for {r.app_image.original} "
-        f"({r.mode.value} mode, preferred registry {r.preferred_registry})"
-    )
     return [
         Table(
-            title,
+            resolution_title("Run image for", r),
             ["#", "reference", "source", "registry", "preferred", "selected", "reason"],
             rows,
             marked=frozenset(i for i, c in enumerate(r.candidates) if c.selected),
-            notes=[f"pack would use {r.selected.reference} ({r.selected.reason})"],
+            notes=resolution_notes(r),
         )
     ]
+
+
+def resolution_title(lead: str, r: Resolution) -> str:
+    """``Run image for APP (daemon mode, builder B, preferred registry R)``."""
+    facts = [f"{r.mode.value} mode"]
+    if r.selector.value != "pack":
+        facts = [f"{r.selector.value}'s rule"]
+    if r.builder_image and r.mode.value == "daemon":
+        facts.append(f"builder {r.builder_image}")
+    facts.append(f"preferred registry {r.preferred_registry}")
+    return f"{lead} {r.app_image.original} ({', '.join(facts)})"
+
+
+def resolution_notes(r: Resolution) -> list[str]:
+    """Who would use what, and where pack really pulls it from."""
+    who = "pack" if r.selector.value == "pack" else "lifecycle"
+    if r.error:
+        return [f"{who} fails: {r.error}"]
+    notes = [f"{who} would use {r.selected.reference} ({r.selected.reason})"]
+    if r.pull_error:
+        notes.append(f"pack cannot pull it through its [registry-mirrors]: {r.pull_error}")
+    elif r.pull_reference and r.pull_reference != r.selected.reference:
+        notes.append(f"pack pulls it as {r.pull_reference} (pack config [registry-mirrors])")
+    return notes
 
 
 def builder(b: Builder, pack_config: PackConfig) -> list[Table]:
@@ -194,3 +215,10 @@ def rebase(report: RebaseReport) -> list[Table]:
         *check(report.check),
         Table("Rebase", ["field", "value"], facts, notes=[report.verdict()]),
     ]
+
+
+def pull(p: PullCheck | None) -> list[Table]:
+    """One verdict line for the pull through [registry-mirrors]; nothing when none applies."""
+    if p is None:
+        return []
+    return [Table("", [], [], notes=[p.verdict()])]

@@ -15,6 +15,7 @@ if TYPE_CHECKING:  # the check modules pull in httpx; offline commands never nee
     from inspector.checks.evaluate import Evaluated
     from inspector.checks.mirrors import MirrorsReport
     from inspector.checks.preflight import PreflightReport
+    from inspector.checks.pull_reference import PullCheck
     from inspector.checks.rebase import RebaseReport
 
 
@@ -49,7 +50,13 @@ def resolution(r: Resolution) -> dict[str, Any]:
         "app_registry": r.app_image.registry,
         "preferred_registry": r.preferred_registry,
         "mode": r.mode.value,
+        "selector": r.selector.value,
+        "builder_image": r.builder_image,
         "selected": r.selected.reference,
+        # What pack pulls for the pick: the pick through pack's [registry-mirrors].
+        "pull_reference": r.pull_reference,
+        **({"pull_error": r.pull_error} if r.pull_error else {}),
+        **({"error": r.error} if r.error else {}),
         "candidates": [candidate(c, r) for c in r.candidates],
     }
 
@@ -242,4 +249,40 @@ def rebase(report: RebaseReport) -> dict[str, Any]:
     )
     if new.detail:
         document["new_base_detail"] = new.detail
+    return document
+
+
+def pull(p: PullCheck | None) -> dict[str, Any] | None:
+    """Where pack pulls its pick through [registry-mirrors], and what is there."""
+    if p is None:
+        return None
+    document: dict[str, Any] = {
+        "selected": p.selected,
+        "pull_reference": p.reference,
+        "ok": p.ok,
+        "verdict": p.verdict(),
+    }
+    if p.error is not None:
+        document["error"] = p.error
+    if p.probe is not None:
+        document.update(
+            {
+                "status": p.probe.status.value,
+                "digest": p.probe.digest,
+                "media_type": p.probe.media_type,
+                "run_image_digest": p.run_image_digest,
+                "in_sync": p.in_sync,
+            }
+        )
+        if p.probe.detail:
+            document["detail"] = p.probe.detail
+        if p.platforms:
+            document["platforms"] = {
+                d.platform: {
+                    "digest": d.digest,
+                    "run_image_digest": d.run_image_digest,
+                    "in_sync": d.in_sync,
+                }
+                for d in p.platforms
+            }
     return document

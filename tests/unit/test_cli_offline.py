@@ -159,14 +159,25 @@ def test_resolve_legacy_and_both(capsys):
     assert json.loads(out)["selected"] == "registry.example.com/example/run:jammy"
 
 
-def test_resolve_daemon_without_builder_image_prefers_app_registry(capsys):
-    code, out, _ = cli(
+def test_resolve_daemon_without_builder_name_is_bad_input(capsys):
+    # pack prefers the builder image's registry with --daemon; a builder.toml does not
+    # name it, so guessing (the app's registry) would be a silent wrong answer.
+    code, out, err = cli(
         capsys, "resolve", "registry.example.com/app", "-c", NEW, "--daemon", "--json"
     )
+    assert_one_line_error(code, out, err, "--daemon", "--builder-name")
+
+
+def test_resolve_daemon_with_builder_name_prefers_its_registry(capsys):
+    code, out, _ = cli(
+        capsys, "resolve", "registry.example.com/app", "-c", NEW, "--daemon",
+        "--builder-name", "mirror.example.org/acme/builder:1", "--json",
+    )  # fmt: skip
     assert code == 0
     doc = json.loads(out)
-    assert doc["preferred_registry"] == "registry.example.com"
-    assert doc["selected"] == "registry.example.com/example/run"
+    assert doc["preferred_registry"] == "mirror.example.org"
+    assert doc["builder_image"] == "mirror.example.org/acme/builder:1"
+    assert doc["selected"] == "mirror.example.org/example/run"
 
 
 def test_resolve_human(capsys):
