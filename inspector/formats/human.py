@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from inspector.formats.table import Table
 from inspector.resolver import Resolution
-from inspector.sources.model import Builder
+from inspector.sources.model import Builder, Buildpack
 from inspector.sources.pack_config import PackConfig
 
 if TYPE_CHECKING:  # the check modules pull in httpx; offline commands never need it
@@ -67,6 +67,30 @@ def resolution_notes(r: Resolution) -> list[str]:
     return notes
 
 
+def buildpack_label(bp: Buildpack) -> str:
+    """How pack names a buildpack: ``id@version``, ``id`` without a version; an entry
+    given only as ``uri`` (``docker://…``, ``urn:cnb:registry:…``) or ``image`` by that."""
+    if bp.id:
+        return f"{bp.id}@{bp.version}" if bp.version else bp.id
+    return bp.uri or bp.image or "-"
+
+
+def pack_run_images(b: Builder, pack_config: PackConfig) -> list[tuple[str, bool]]:
+    """``pack builder inspect``'s "Run Images" list (writer ``runImages`` /
+    ``writeLocalMirrors``): every pack-config entry, in file order, whose image equals a
+    builder run image contributes its mirrors (user-configured); then each run image and
+    its mirrors."""
+    listed: list[tuple[str, bool]] = []
+    for entry in pack_config.run_images:
+        for run_image in b.run_images:
+            if entry.image == run_image.image:
+                listed.extend((m, True) for m in entry.mirrors)
+    for run_image in b.run_images:
+        listed.append((run_image.image, False))
+        listed.extend((m, False) for m in run_image.mirrors)
+    return listed
+
+
 def builder(b: Builder, pack_config: PackConfig) -> list[Table]:
     facts = [
         ("Source", b.source),
@@ -75,7 +99,7 @@ def builder(b: Builder, pack_config: PackConfig) -> list[Table]:
         ("Lifecycle", b.lifecycle_version or "-"),
     ]
     if b.buildpacks:
-        facts.append(("Buildpacks", ", ".join(f"{bp.id}@{bp.version}" for bp in b.buildpacks)))
+        facts.append(("Buildpacks", ", ".join(buildpack_label(bp) for bp in b.buildpacks)))
     tables = [Table("Builder", ["field", "value"], [list(f) for f in facts])]
     for index, run_image in enumerate(b.run_images):
         user = pack_config.mirrors_for(run_image.image)
@@ -85,6 +109,22 @@ def builder(b: Builder, pack_config: PackConfig) -> list[Table]:
         note = [] if index == 0 else ["pack only selects from the first run image"]
         title = f"Run image #{index + 1} (match order)"
         tables.append(Table(title, ["reference", "source"], rows, notes=note))
+    listed = [
+        [name, "(user-configured)" if user else ""]
+        for name, user in pack_run_images(b, pack_config)
+    ]
+    tables.append(Table("Run Images (as pack builder inspect lists them)", ["name", ""], listed))
+    if b.buildpacks:
+        rows = [
+            [
+                bp.id or "-",
+                bp.name or "-",
+                bp.version or "-",
+                bp.homepage or bp.uri or bp.image or "-",
+            ]
+            for bp in b.buildpacks
+        ]
+        tables.append(Table("Buildpacks", ["ID", "NAME", "VERSION", "HOMEPAGE / URI"], rows))
     return tables
 
 

@@ -7,7 +7,7 @@ import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
 from inspector.resolver import Candidate, Resolution
-from inspector.sources.model import Builder
+from inspector.sources.model import Builder, Buildpack
 from inspector.sources.pack_config import PackConfig
 
 if TYPE_CHECKING:  # the check modules pull in httpx; offline commands never need it
@@ -61,16 +61,41 @@ def resolution(r: Resolution) -> dict[str, Any]:
     }
 
 
+def buildpack(bp: Buildpack) -> dict[str, Any]:
+    """pack's ``dist.ModuleInfo`` JSON (``id`` always, the rest ``omitempty``), plus the
+    ``uri`` or ``image`` a builder.toml entry was given by (never folded into ``id``)."""
+    document: dict[str, Any] = {"id": bp.id}
+    for key in ("name", "version", "homepage", "uri", "image"):
+        value = getattr(bp, key)
+        if value:
+            document[key] = value
+    return document
+
+
 def builder(b: Builder, pack_config: PackConfig) -> dict[str, Any]:
+    """pack builder inspect's field names (``run_images: [{name, user_configured}]``,
+    ``buildpacks``, ``stack``, ``lifecycle``, ``created_by``) plus inspector's own."""
+    from inspector.formats.human import pack_run_images
+
+    name, version = b.extras.get("created_by_name"), b.extras.get("created_by_version")
     return {
+        "builder_name": b.image or b.source,
         "source": b.source,
         "description": b.description,
+        "created_by": {"name": name, "version": version} if name or version else None,
+        "stack": {"id": b.stack_id} if b.stack_id else None,
+        "lifecycle": {"version": b.lifecycle_version},
+        "run_images": [
+            {"name": image, **({"user_configured": True} if user else {})}
+            for image, user in pack_run_images(b, pack_config)
+        ],
+        "buildpacks": [buildpack(bp) for bp in b.buildpacks],
         "stack_id": b.stack_id,
         "build_image": b.build_image,
         "lifecycle_version": b.lifecycle_version,
-        "buildpacks": [{"id": bp.id, "version": bp.version} for bp in b.buildpacks],
         "pack_config": pack_config.path,
-        "run_images": [
+        # inspector's view: each run image with the user mirrors pack would try for it.
+        "run_image_groups": [
             {
                 "image": run_image.image,
                 "user_mirrors": list(pack_config.mirrors_for(run_image.image)),
@@ -182,13 +207,10 @@ def builder_detail(b: Builder, pack_config: PackConfig) -> dict[str, Any]:
     """``builder`` plus what a builder image adds, and each run image's match order."""
     document = builder(b, pack_config)
     document["image"] = b.image
-    for key in ("platform", "digest", "manifest_digest", "created_by"):
+    for key in ("platform", "digest", "manifest_digest"):
         if key in b.extras:
             document[key] = b.extras[key]
-    document["buildpacks"] = [
-        {"id": bp.id, "version": bp.version, "homepage": bp.homepage or None} for bp in b.buildpacks
-    ]
-    for entry, run_image in zip(document["run_images"], b.run_images, strict=True):
+    for entry, run_image in zip(document["run_image_groups"], b.run_images, strict=True):
         order = [(m, "user-mirror") for m in pack_config.mirrors_for(run_image.image)]
         order.append((run_image.image, "image"))
         order.extend((m, "mirror") for m in run_image.mirrors)
@@ -198,6 +220,12 @@ def builder_detail(b: Builder, pack_config: PackConfig) -> dict[str, Any]:
             "image": b.stack_run_image.image,
             "mirrors": list(b.stack_run_image.mirrors),
         }
+    if b.image:
+        # The shape of `pack builder inspect --output json` for a builder read remotely.
+        pack_keys = ("description", "created_by", "stack", "lifecycle", "run_images", "buildpacks")
+        info = {key: document[key] for key in pack_keys if document[key] is not None}
+        document["remote_info"] = info
+        document["local_info"] = None
     return document
 
 

@@ -213,7 +213,7 @@ def test_builder_json(capsys):
     assert code == 0
     assert err == ""
     doc = json.loads(out)
-    images = doc["run_images"]
+    images = doc["run_image_groups"]
     assert [i["image"] for i in images] == ["example/run", "example/run-full"]
     assert images[0]["mirrors"] == [
         "registry.example.com/example/run",
@@ -231,7 +231,12 @@ def test_builder_json_legacy(capsys):
     code, out, _ = cli(capsys, "builder", "-c", LEGACY, "--json")
     assert code == 0
     doc = json.loads(out)
-    assert [i["image"] for i in doc["run_images"]] == ["example/run"]
+    assert [i["image"] for i in doc["run_image_groups"]] == ["example/run"]
+    assert doc["run_images"] == [
+        {"name": "example/run"},
+        {"name": "registry.example.com/example/run"},
+        {"name": "mirror.example.org/example/run"},
+    ]
 
 
 def test_builder_human(capsys):
