@@ -80,3 +80,18 @@ def test_resolve_app_image_named_like_compose_is_valid(capsys):
     code, out, _ = cli(capsys, "resolve", "my_registry:5000/acme/app", "-c", NEW, "--json")
     assert code == 0
     assert json.loads(out)["app_registry"] == "my_registry:5000"
+
+
+def test_check_survives_names_valid_for_pack_that_make_no_url(capsys, tmp_path):
+    # "a:b:80" and "::1" are valid registries for Go's net/url (pack), but no URL httpx can
+    # build: each is that candidate's finding, never a crash (exit 3).
+    builder = tmp_path / "builder.toml"
+    builder.write_text('[[run.images]]\nimage = "a:b:80/example/run"\nmirrors = ["::1/xy"]\n')
+    code, out, err = cli(capsys, "check", "a:b:80/acme/app", "-c", str(builder), "--json")
+    assert code == 1, err
+    document = json.loads(out)
+    assert [c["reference"] for c in document["candidates"]] == ["a:b:80/example/run", "::1/xy"]
+    for candidate in document["candidates"]:
+        assert candidate["status"] == "unreachable"
+        assert "cannot make a URL of it" in candidate["detail"]
+    assert document["selected"] == "a:b:80/example/run"
