@@ -213,6 +213,20 @@ RULES: tuple[Rule, ...] = (
     ),
 )
 
+# The check lives in audit_registry_mirrors.py (pack-fidelity); registered here with the rest.
+RULES += (
+    Rule(
+        "INS105",
+        "registry-mirror-lacks-run-image",
+        Level.ERROR,
+        "A [registry-mirrors] host in pack's config lacks the run image, or holds other bits.",
+        "pack selects the run image without translating, then pulls the pick from the "
+        "registry mirror (TranslateRegistry). A missing or stale copy there is what the "
+        "build really gets. Copy the run image to the mirror, or fix the mirror entry.",
+        online=True,
+    ),
+)
+
 RULES_BY_ID: Mapping[str, Rule] = {rule.id: rule for rule in RULES}
 
 
