@@ -44,8 +44,9 @@ RULES: tuple[Rule, ...] = (
         Level.ERROR,
         "A run image, mirror or pack-config key is not a valid image reference.",
         "pack cannot parse it: it skips such a mirror, and fails on such a run image. "
-        "References follow the distribution grammar: a lowercase repository path, an optional "
-        ":tag and an optional @sha256:<64 hex digits>.",
+        "References are parsed as pack v0.40 parses them (go-containerregistry v0.21.5): a "
+        "repository of 2-255 characters [a-z0-9_-./], an optional :tag and an optional "
+        "@sha256:<64 hex digits>.",
     ),
     Rule(
         "INS002",
