@@ -55,7 +55,8 @@ def check(app_image: str, **values: Any) -> None:
     else:
         from inspector.formats import human, table
 
-        table.render([*human.check(report), *human.pull(pull)])
+        tables = [*human.check(report), *human.selector_error(report.resolution)]
+        table.render([*tables, *human.pull(pull)])
     raise SystemExit(0 if report.ok and (pull is None or pull.ok) else 1)
 
 

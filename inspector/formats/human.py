@@ -257,6 +257,15 @@ def rebase(report: RebaseReport) -> list[Table]:
     ]
 
 
+def selector_error(r: Resolution) -> list[Table]:
+    """lifecycle's error when nothing is readable (it has no fallback); else nothing."""
+    if not r.error:
+        return []
+    return [
+        Table("", [], [], notes=[f"FAIL: with --selector lifecycle the build fails: {r.error}"])
+    ]
+
+
 def pull(p: PullCheck | None) -> list[Table]:
     """One verdict line for the pull through [registry-mirrors]; nothing when none applies."""
     if p is None:

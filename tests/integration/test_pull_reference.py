@@ -192,3 +192,6 @@ def test_lifecycle_selector_fails_when_nothing_is_readable_and_ignores_user_mirr
     assert lifecycle_doc["selector"] == "lifecycle"
     assert "failed to find accessible run image" in lifecycle_doc["error"]
     assert "error" not in pack_doc  # pack falls back to the run image instead
+    table = inspector(capsys, "check", APP, *args, "--selector", "lifecycle", *flags)
+    assert table.code == 1
+    assert "with --selector lifecycle the build fails: nothing is readable" in table.out
