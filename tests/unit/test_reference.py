@@ -722,3 +722,55 @@ def test_tables_have_no_duplicates():
     assert len(valid) == len(set(valid))
     assert len(invalid) == len(set(invalid))
     assert not set(valid) & set(invalid)
+
+
+# --- ggcr registry_test.go names, straight through checkRegistry (Go net/url) --------------
+@pytest.mark.parametrize(
+    "host",
+    [
+        # goodStrictValidationRegistryNames + goodWeakValidationRegistryNames
+        "gcr.io", "gcr.io:9001", "index.docker.io", "us.gcr.io", "example.text", "localhost",
+        "localhost:9090", "",
+        # TestRegistryScheme / TestIsRFC1918 domains
+        "foo.svc.local:1234", "127.0.0.1:1234", "127.0.0.1", "::1", "10.2.3.4:5000",
+        "10.256.0.0:5000", "172.16.3.4:3000", "192.168.3.4",
+        # Go 1.25 url.Parse keeps these hosts as written
+        "my_registry:5000", "host:", "[::1]:", "[::ffff:192.168.0.1]:5000", "a:b:80", "ü.example",
+    ],
+)  # fmt: skip
+def test_ggcr_valid_registry_names(host):
+    from inspector.reference import _new_registry
+
+    expected = "index.docker.io" if host in ("", "docker.io") else host
+    assert _new_registry(host) == expected
+
+
+@pytest.mark.parametrize(
+    "host",
+    # badRegistryNames, then what Go's url.Parse changes or refuses
+    ["white space", "gcr?com", "a#b", "u@h.com", "h.com/x", "[1.2.3.4]", "a[::1]", "[::1",
+     "h:8x", "%41.com", "h\n.com", "h\x7f.com", "{h}.com"],
+)  # fmt: skip
+def test_ggcr_invalid_registry_names(host):
+    from inspector.reference import _BadName, _new_registry
+
+    with pytest.raises(_BadName):
+        _new_registry(host)
+
+
+def test_docker_io_is_the_only_rewrite():
+    from inspector.reference import _new_registry
+
+    assert _new_registry("docker.io") == "index.docker.io"
+    assert _new_registry("registry-1.docker.io") == "registry-1.docker.io"
+    assert _new_registry("docker.io:443") == "docker.io:443"
+
+
+def test_localhost_rule_is_one_switch(monkeypatch):
+    import inspector.reference as reference
+
+    assert reference.parse("localhost/acme/run").registry == "index.docker.io"
+    # What ggcr v0.21.7 does; flipping the one constant is all it takes to follow pack there.
+    monkeypatch.setattr(reference, "LOCALHOST_IS_REGISTRY", True)
+    ref = reference.parse("localhost/acme/run")
+    assert (ref.registry, ref.repository) == ("localhost", "acme/run")
