@@ -44,8 +44,9 @@ RULES: tuple[Rule, ...] = (
         Level.ERROR,
         "A run image, mirror or pack-config key is not a valid image reference.",
         "pack cannot parse it: it skips such a mirror, and fails on such a run image. "
-        "References follow the distribution grammar: a lowercase repository path, an optional "
-        ":tag and an optional @sha256:<64 hex digits>.",
+        "References are parsed as pack v0.40 parses them (go-containerregistry v0.21.5): a "
+        "repository of 2-255 characters [a-z0-9_-./], an optional :tag and an optional "
+        "@sha256:<64 hex digits>.",
     ),
     Rule(
         "INS002",
@@ -215,6 +216,20 @@ RULES: tuple[Rule, ...] = (
         "The registry could not be reached, or answered with an error.",
         "A network, DNS or TLS failure, or a server error. Without an answer pack drops the "
         "candidate; an HTTP error other than 401/403 still counts as readable to pack.",
+        online=True,
+    ),
+)
+
+# The check lives in audit_registry_mirrors.py (pack-fidelity); registered here with the rest.
+RULES += (
+    Rule(
+        "INS105",
+        "registry-mirror-lacks-run-image",
+        Level.ERROR,
+        "A [registry-mirrors] host in pack's config lacks the run image, or holds other bits.",
+        "pack selects the run image without translating, then pulls the pick from the "
+        "registry mirror (TranslateRegistry). A missing or stale copy there is what the "
+        "build really gets. Copy the run image to the mirror, or fix the mirror entry.",
         online=True,
     ),
 )

@@ -21,37 +21,45 @@ def check(app_image: str, **values: Any) -> None:
     Exit 1 when a candidate is missing, unreadable or out of sync (pack's pick first).
     """
     from inspector import reference
+    from inspector.checks import pull_reference
     from inspector.checks.check import check as run_check
-    from inspector.resolver import Mode
+    from inspector.resolver import Mode, Selector
 
     choice, user = options.builder_inputs(values)
     app = reference.parse(app_image)
     builders: list[Any] = []  # kept for its unknown keys, which count as findings
+    name = options.daemon_builder_name(values["daemon"], values["builder_name"], choice)
 
     async def job(client: Any) -> Any:
         builder = await online.load_builder(client, choice)
         builders.append(builder)
         with online.progress(f"Probing run image candidates for {app_image}"):
-            return await run_check(
+            report = await run_check(
                 client,
                 app,
                 builder.run_images,
                 user.mirrors_for,
                 mode=Mode.DAEMON if values["daemon"] else Mode.PUBLISH,
-                builder_image=builder.image,
+                builder_image=name,
+                selector=Selector(values["selector"]),
             )
+            report = pull_reference.annotate(report, user.registry_mirrors)
+            return report, await pull_reference.probe_pull(client, report)
 
-    report = online.run(online.registry_options(values), job)
+    report, pull = online.run(online.registry_options(values), job)
     # Only the renderer asked for is imported.
     if values["as_json"]:
         from inspector.formats import json
 
-        json.dump(config_warnings.annotate(json.check(report), builders))
+        document = json.check(report)
+        document["pull"] = json.pull(pull)
+        json.dump(config_warnings.annotate(document, builders))
     else:
         from inspector.formats import human, table
 
-        table.render(human.check(report))
-    raise SystemExit(config_warnings.exit_code(report.ok, builders))
+        tables = [*human.check(report), *human.selector_error(report.resolution)]
+        table.render([*tables, *human.pull(pull)])
+    raise SystemExit(config_warnings.exit_code(report.ok and (pull is None or pull.ok), builders))
 
 
 @click.command()

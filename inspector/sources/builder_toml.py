@@ -57,7 +57,12 @@ def load(path: str | Path) -> Builder:
         stack_run_image = None
 
     buildpacks = tuple(
-        Buildpack(entry.string("id") or entry.string("uri") or "?", entry.string("version") or "")
+        Buildpack(
+            entry.string("id") or "",
+            entry.string("version") or "",
+            uri=entry.string("uri") or "",
+            image=entry.string("image") or "",
+        )
         for entry in document.tables("buildpacks")
     )
     lifecycle = document.table_of("lifecycle")

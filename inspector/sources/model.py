@@ -25,9 +25,15 @@ class RunImage:
 
 @dataclass(frozen=True, slots=True)
 class Buildpack:
+    """A buildpack as a builder lists it. A builder.toml entry may give only ``uri``
+    (``docker://…``, ``urn:cnb:registry:…``, a path or URL) or ``image`` instead of an id."""
+
     id: str
     version: str = ""
     homepage: str = ""
+    name: str = ""
+    uri: str = ""
+    image: str = ""
 
 
 @dataclass(frozen=True, slots=True)

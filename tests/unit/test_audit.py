@@ -193,7 +193,7 @@ def test_unknown_keys_in_stack_and_run_are_located(tmp_path: Path) -> None:
 
 def test_pack_config_key_for_a_later_run_image_never_applies(tmp_path: Path) -> None:
     pack = tmp_path / "config.toml"
-    pack.write_text('[[run-images]]\nimage = "example/run-full:1.0"\nmirrors = ["l:5000/f:1.0"]\n')
+    pack.write_text('[[run-images]]\nimage = "example/run-full:1.0"\nmirrors = ["l:5000/fx:1.0"]\n')
     findings = run_audit(FIXTURES / "ins016-unselectable-run-image.toml", pack=pack)
     assert [(f.rule_id, f.file, f.line) for f in findings] == [
         ("INS016", str(FIXTURES / "ins016-unselectable-run-image.toml"), 5),
