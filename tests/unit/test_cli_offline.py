@@ -162,10 +162,14 @@ def test_resolve_legacy_and_both(capsys):
 def test_resolve_daemon_without_builder_name_is_bad_input(capsys):
     # pack prefers the builder image's registry with --daemon; a builder.toml does not
     # name it, so guessing (the app's registry) would be a silent wrong answer.
+    code, out, err = cli(capsys, "resolve", "registry.example.com/app", "-c", NEW, "--daemon")
+    assert_one_line_error(code, out, err, "--daemon", "--builder-name")
+    # Under --json the same error is also the JSON error document on stdout.
     code, out, err = cli(
         capsys, "resolve", "registry.example.com/app", "-c", NEW, "--daemon", "--json"
     )
-    assert_one_line_error(code, out, err, "--daemon", "--builder-name")
+    assert code == 2
+    assert "--builder-name" in json.loads(out)["error"]["message"]
 
 
 def test_resolve_daemon_with_builder_name_prefers_its_registry(capsys):
