@@ -231,7 +231,9 @@ async def load_tree(client: RegistryClient, ref: Reference, digest: str) -> Imag
         if manifest.is_index:
             if depth >= MAX_INDEX_DEPTH:
                 raise RegistryError(Status.ERROR, "indexes nested too deeply")
-            digests = [_blob(d).digest for d in _descriptors(document, "manifests")]
+            digests = push.distinct_children(
+                [_blob(d).digest for d in _descriptors(document, "manifests")]
+            )
             fetched = await asyncio.gather(*(client.get_manifest(ref, d) for d in digests))
             for child in fetched:
                 await walk(child, depth + 1)
@@ -334,9 +336,7 @@ class _Copier:
                 )
             if target.tag:
                 # The only step that changes what the mirror serves.
-                await push.put_manifest(
-                    self.client, target, target.tag, tree.top.body, tree.top.media_type
-                )
+                await push.move_tag(self.client, target, tree.top, job.mirror.probe.digest)
         except RegistryError as error:
             return job.result(Action.FAILED, blobs=counts, detail=error.detail, **common)
         finally:
