@@ -6,11 +6,11 @@ so a check costs one manifest request per reference plus one token per
 (registry, repository). Requests carry the logical registry name only in our own
 bookkeeping; the transport goes to the configured endpoint.
 
-Time: every registry is pinged concurrently, a loopback name's HTTPS and plain-HTTP pings
-are raced, and timeouts are never retried, so a run where every registry hangs costs about
-one ``--timeout`` (a ping that answers followed by a request that hangs: the same). A
-server that trickles bytes is cut at ``CEILING_FACTOR`` x ``--timeout`` per request;
-requests beyond ``--concurrency`` wait their turn.
+Time (T = ``--timeout``, C = ``--concurrency``): every registry is pinged concurrently, a
+loopback name's HTTPS and plain-HTTP pings are raced, and timeouts are never retried, so a
+registry that hangs costs one T for all its candidates. Requests beyond C wait their turn:
+N requests that each hang cost ceil(N / C) x T. A server that trickles bytes is cut at
+``CEILING_FACTOR`` x T per request; a retry waits at most min(T, ``RETRY_AFTER_CAP``).
 """
 
 from __future__ import annotations
