@@ -128,18 +128,26 @@ def _allowed_registries(values: tuple[str, ...]) -> frozenset[str]:
 
 def _on_registries(report: Any, allowed: frozenset[str], only: tuple[str, ...]) -> tuple[str, ...]:
     """The mirrors (as written) on an allowed registry, within ``--only`` if given."""
-    from inspector.checks.sync import _matches
+    from inspector.reference import ReferenceError, parse
     from inspector.registry.hosts import canonical
+
+    def named(value: str, reference: str, normalized: str | None) -> bool:
+        if value == reference:
+            return True
+        try:
+            return normalized is not None and parse(value).normalized == normalized
+        except ReferenceError:
+            return False
 
     chosen: list[str] = []
     for group in report.run_images:
         for mirror in group.mirrors:
             candidate = mirror.candidate
             ref = candidate.ref
-            if ref is None or canonical(ref.registry) not in allowed:
+            if ref is None or canonical(ref.registry.lower()) not in allowed:
                 continue
             if only and not any(
-                _matches(v, candidate.reference, candidate.normalized) for v in only
+                named(v, candidate.reference, candidate.normalized) for v in only
             ):
                 continue
             chosen.append(candidate.reference)

@@ -205,6 +205,28 @@ def test_refresh_token_is_never_sent_to_another_origin(
     assert any(r["user"] == "alice" and r["status"] == 200 for r in tokens.requests)
 
 
+def test_a_token_get_redirected_to_another_origin_loses_its_credentials(
+    token_registry: tuple[RegistryProcess, TokenServer],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    docker_config: Path,
+) -> None:
+    registry, tokens = token_registry
+    push_image(registry.url, "example/run", "1.0", auth=("alice", "s3cret"))
+    write_docker_config(docker_config, "registry.example.com", "alice", "s3cret")
+    builder = builder_toml(tmp_path, (RUN, []))
+    with FaultProxy(None, bind="127.0.0.2") as hostile:
+        hostile.add(RESPOND, body=b'{"token": "from-elsewhere"}')
+        tokens.redirect_to = f"{hostile.url}/token"
+        flags = ["-c", str(builder), *endpoints(registry_example_com=registry)]
+        result = inspector(capsys, "check", "registry.example.com/acme/app", *flags)
+
+    assert hostile.seen("GET", "/token")  # a GET may follow (nothing secret in its body) ...
+    assert authorized(hostile) == []  # ... but alice's Basic credentials stay home
+    assert result.code == 1  # the foreign token is worth nothing at the registry
+    assert "s3cret" not in result.out + result.err
+
+
 # --- 3. no error message quotes a credential ---------------------------------------------------
 
 
