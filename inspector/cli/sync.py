@@ -146,9 +146,7 @@ def _on_registries(report: Any, allowed: frozenset[str], only: tuple[str, ...]) 
             ref = candidate.ref
             if ref is None or canonical(ref.registry.lower()) not in allowed:
                 continue
-            if only and not any(
-                named(v, candidate.reference, candidate.normalized) for v in only
-            ):
+            if only and not any(named(v, candidate.reference, candidate.normalized) for v in only):
                 continue
             chosen.append(candidate.reference)
     return tuple(dict.fromkeys(chosen))

@@ -326,14 +326,24 @@ async def move_tag(
     return await put_manifest(client, target, tag, manifest.body, manifest.media_type)
 
 
-def distinct_children(digests: list[str]) -> list[str]:
-    """An index's child digests, each once, in order; too many is an error, not a
-    fan-out of thousands of requests."""
-    distinct = list(dict.fromkeys(digests))
-    if len(distinct) > MAX_INDEX_CHILDREN:
-        raise RegistryError(
-            Status.ERROR,
-            f"index lists {len(distinct)} distinct manifests; more than {MAX_INDEX_CHILDREN} "
-            "is refused",
-        )
-    return distinct
+class Fanout:
+    """The manifests one image tree lists, each fetched once: an index (or an index of
+    indexes) naming a child again costs nothing, and more than ``MAX_INDEX_CHILDREN``
+    distinct manifests in the whole tree is an error, not a fan-out of thousands of
+    requests."""
+
+    def __init__(self, limit: int = MAX_INDEX_CHILDREN) -> None:
+        self.limit = limit
+        self.seen: set[str] = set()
+
+    def take(self, digests: list[str]) -> list[str]:
+        """The digests not taken before, in order."""
+        new = [d for d in dict.fromkeys(digests) if d not in self.seen]
+        if len(self.seen) + len(new) > self.limit:
+            raise RegistryError(
+                Status.ERROR,
+                f"index lists {len(self.seen) + len(new)} distinct manifests; more than "
+                f"{self.limit} is refused",
+            )
+        self.seen.update(new)
+        return new

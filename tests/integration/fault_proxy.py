@@ -14,6 +14,7 @@ e.g. that no ``Authorization`` header reached another host.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import socket
@@ -67,7 +68,13 @@ class Fault:
             return False
         if self.method is not None and self.method != method:
             return False
-        return self.path is None or re.search(self.path, path) is not None
+        return self.path is None or _compiled(self.path).search(path) is not None
+
+
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    # re's own cache holds 512 patterns: a test with more faults would recompile each time.
+    return re.compile(pattern)
 
 
 @dataclass(frozen=True)
@@ -280,6 +287,7 @@ class FaultProxy(Service):
 
 class _Server(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
+    request_queue_size = 256  # a burst of concurrent connections is not refused
     daemon_threads = True
     block_on_close = False
     proxy: FaultProxy

@@ -176,8 +176,9 @@ def test_a_trickled_config_blob_is_cut_at_the_ceiling(
 # --- sync's index fan-out: deduplicated and capped ---------------------------------------------
 
 
-def _serve_index(proxy: FaultProxy, children: list[str]) -> str:
-    """Make ``example/run:1.0`` an index listing ``children`` (which do not exist)."""
+def _serve_index(proxy: FaultProxy, children: list[str], *, tag: bool = True) -> str:
+    """Make ``example/run:1.0`` (or, without ``tag``, only its digest) an index listing
+    ``children`` (which need not exist)."""
     document = {
         "schemaVersion": 2,
         "mediaType": OCI_INDEX,
@@ -189,7 +190,7 @@ def _serve_index(proxy: FaultProxy, children: list[str]) -> str:
     body = json.dumps(document).encode()
     digest = "sha256:" + hashlib.sha256(body).hexdigest()
     headers = {"Content-Type": OCI_INDEX, "Docker-Content-Digest": digest}
-    path = f"/v2/example/run/manifests/(1.0|{digest})$"
+    path = f"/v2/example/run/manifests/(1.0|{digest})$" if tag else f"/manifests/{digest}$"
     proxy.add(RESPOND, path=path, headers=headers, body=body)
     return digest
 
@@ -210,9 +211,10 @@ def test_sync_reads_each_child_of_an_index_once(
     builder = builder_toml(tmp_path, (RUN, [MIRROR]))
     flags = endpoints(registry_example_com=front.url, mirror_example_org=mirror)
 
-    result = inspector(capsys, "sync", "-c", str(builder), *flags, "--json")
+    result, peak = measured(lambda: inspector(capsys, "sync", "-c", str(builder), *flags, "--json"))
 
     assert result.code == 1
+    assert peak < MEMORY_LIMIT, peak
     assert "reading the run image" in result.json()["mirrors"][0]["detail"]
     child_gets = [
         r.path for r in front.seen("GET", "/manifests/sha256:") if _child(0)[7:] in r.path
@@ -232,14 +234,58 @@ def test_sync_refuses_an_index_with_too_many_children(
     builder = builder_toml(tmp_path, (RUN, [MIRROR]))
     flags = endpoints(registry_example_com=front.url, mirror_example_org=mirror)
 
-    result = inspector(capsys, "sync", "-c", str(builder), *flags, "--json")
+    result, peak = measured(lambda: inspector(capsys, "sync", "-c", str(builder), *flags, "--json"))
 
     assert result.code == 1
+    assert peak < MEMORY_LIMIT, peak
     detail = result.json()["mirrors"][0]["detail"]
     assert "index lists 2000 distinct manifests; more than 1024 is refused" in detail
     assert [r.path for r in front.seen("GET", "/manifests/sha256:")] == [
         f"/v2/example/run/manifests/{digest}"
     ]
+
+
+def _serve_image(proxy: FaultProxy, i: int) -> str:
+    """Serve a small image manifest (only the manifest: sync reads no blob to plan)."""
+    config = {"mediaType": "application/vnd.oci.image.config.v1+json", "size": 2}
+    document = {
+        "schemaVersion": 2,
+        "mediaType": OCI_MANIFEST,
+        "config": {**config, "digest": _child(i)},
+        "layers": [],
+    }
+    body = json.dumps(document).encode()
+    digest = "sha256:" + hashlib.sha256(body).hexdigest()
+    headers = {"Content-Type": OCI_MANIFEST, "Docker-Content-Digest": digest}
+    proxy.add(RESPOND, path=f"/manifests/{digest}$", headers=headers, body=body)
+    return digest
+
+
+def test_sync_caps_the_fan_out_of_an_index_of_indexes_as_a_whole(
+    registry_factory: RegistryFactory,
+    front: FaultProxy,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    mirror = registry_factory()
+    # Two child indexes of 600 distinct manifests each: each alone is under the cap.
+    first = _serve_index(front, [_serve_image(front, i) for i in range(600)], tag=False)
+    second = _serve_index(front, [_child(i) for i in range(600, 1200)], tag=False)
+    _serve_index(front, [first, second])
+    builder = builder_toml(tmp_path, (RUN, [MIRROR]))
+    flags = [
+        *endpoints(registry_example_com=front.url, mirror_example_org=mirror),
+        "--timeout",
+        "30",
+    ]
+
+    result = inspector(capsys, "sync", "-c", str(builder), *flags, "--json")
+
+    assert result.code == 1
+    detail = result.json()["mirrors"][0]["detail"]
+    assert "index lists 1202 distinct manifests; more than 1024 is refused" in detail
+    # The index, its two indexes and the first one's 600 images; none of the second's.
+    assert len(front.seen("GET", "/manifests/sha256:")) == 603
 
 
 # --- hostile error bodies and labels -----------------------------------------------------------
@@ -255,9 +301,12 @@ def test_an_error_body_of_deeply_nested_json_is_not_a_crash(
         nested = b'{"errors": ' + b"[" * 30_000 + b"]" * 30_000 + b"}"
         hostile.add(RESPOND, method="POST", status=400, body=nested)
         flags = endpoints(registry_example_com=source, mirror_example_org=hostile.url)
-        result = inspector(capsys, "sync", "-c", str(builder), *flags, "--json")
+        result, peak = measured(
+            lambda: inspector(capsys, "sync", "-c", str(builder), *flags, "--json")
+        )
 
     assert result.code == 1
+    assert peak < MEMORY_LIMIT, peak
     assert result.json()["mirrors"][0]["detail"] == "POST blob upload: HTTP 400"
 
 
