@@ -202,11 +202,9 @@ class RegistryAuth(httpx.Auth):
         token, fresh = await self._token(challenge, scope or "", refresh=refresh)
         if not valid_header_value(token):
             # Never quoted: h11's own error would print the whole header, token included.
-            where = (
-                "registrytoken in the docker config"
-                if self._is_registry_token(token)
-                else ("token from the token server")
-            )
+            where = "token from the token server"
+            if self._is_registry_token(token):
+                where = "registrytoken in the docker config"
             raise AuthError(
                 401,
                 f"the {where} is not a valid HTTP header value "

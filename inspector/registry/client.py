@@ -296,9 +296,7 @@ class RegistryClient:
             return
         host = httpx.URL(base).host
         named = httpx.URL(f"https://{registry}").host
-        if host != named and not (
-            canonical(registry) == canonical(host) or canonical(named) == canonical(host)
-        ):
+        if canonical(named) != canonical(host):  # Docker Hub's aliases are one host
             log.warning(
                 "credentials for %s go to endpoint %s, another host (set by --endpoint "
                 "or the registry config)",
