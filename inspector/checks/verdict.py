@@ -199,10 +199,31 @@ class PlatformDiff:
 
 
 @dataclass(frozen=True, slots=True)
+class Problem:
+    """Something a mirror references but does not have. ``str()`` is the JSON text;
+    ``impact`` says what it means for a build."""
+
+    text: str
+    impact: str = ""
+
+    def __str__(self) -> str:
+        return self.text
+
+
+def missing_manifest(digest: str, label: str, *, index: bool = False) -> Problem:
+    what = "nested index" if index else "child"
+    return Problem(f"{what} {digest} ({label}) missing", f"every {label} pull fails")
+
+
+def missing_blob(digest: str, role: str, label: str) -> Problem:
+    return Problem(f"blob {digest} ({role} of {label}) missing", f"every {label} pull fails")
+
+
+@dataclass(frozen=True, slots=True)
 class Verdict:
     sync: Sync
     platforms: tuple[PlatformDiff, ...] = ()
-    problems: tuple[str, ...] = ()
+    problems: tuple[Problem, ...] = ()
     notes: tuple[str, ...] = ()
 
     @property
@@ -252,12 +273,17 @@ def _label(run: Leaf | None, mirror: Leaf | None) -> str:
     return mirror.label if mirror is not None else ""
 
 
-def judge(run: Tree, mirror: Tree, problems: Iterable[str] = ()) -> Verdict:
+def judge(run: Tree, mirror: Tree, problems: Iterable[Problem] = ()) -> Verdict:
     """The verdict for a mirror whose tree is ``mirror``; ``problems`` are what the
     presence checks found missing on it (children, blobs)."""
     found = tuple(problems)
     if mirror.too_deep:
-        found += (f"indexes nested deeper than {MAX_DEPTH} levels: not followed",)
+        found += (
+            Problem(
+                f"indexes nested deeper than {MAX_DEPTH} levels: not followed",
+                "pulls through the deepest index cannot be verified",
+            ),
+        )
     platforms: tuple[PlatformDiff, ...] = ()
     if run.is_index or mirror.is_index:
         platforms = tuple(match(run.runnable, mirror.runnable))

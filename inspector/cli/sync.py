@@ -29,7 +29,8 @@ if TYPE_CHECKING:
 )
 @options.output_options
 def sync(**values: Any) -> None:
-    """Copy each run image to its missing or stale mirrors, then verify the digests match.
+    """Make every mirror that is not identical to its run image identical, repairing broken
+    ones (missing children or blobs) even when the digest already matches; then verify.
 
     Copies are faithful (manifest bytes unchanged, so digests are identical); blobs the
     mirror already has are skipped, blobs on the same registry are mounted, others are
@@ -54,7 +55,8 @@ def sync(**values: Any) -> None:
         builder = await online.load_builder(client, choice)
         syncing.check_only(builder.run_images, user.mirrors_for, only)
         with online.progress("Probing run images and mirrors"):
-            report = await run_mirrors(client, builder.run_images, user.mirrors_for)
+            # Deep: a mirror that lost a blob is broken and must be repaired.
+            report = await run_mirrors(client, builder.run_images, user.mirrors_for, deep=True)
         with _progress(enabled=not dry_run) as progress:
             return await syncing.sync(
                 client,

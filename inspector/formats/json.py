@@ -87,15 +87,23 @@ def evaluated(e: Evaluated) -> dict[str, Any]:
         document["detail"] = e.probe.detail
     if e.probe.http_status is not None:
         document["http_status"] = e.probe.http_status
-    if e.platforms:
-        document["platforms"] = {
-            p.platform: {
-                "digest": p.digest,
-                "run_image_digest": p.run_image_digest,
-                "in_sync": p.in_sync,
-            }
-            for p in e.platforms
+    document["sync"] = e.sync.value if e.sync is not None else None
+    document["platforms"] = [
+        {
+            "platform": p.platform,
+            "digest": p.digest,
+            "run_image_digest": p.run_image_digest,
+            "state": p.state.value,
         }
+        for p in e.platforms
+    ]
+    document["problems"] = [str(p) for p in e.problems]
+    if e.notes:
+        document["notes"] = list(e.notes)
+    if e.unchecked:
+        document["unchecked"] = list(e.unchecked)
+    if e.pick_platform:
+        document["verified_platform"] = e.pick_platform
     return document
 
 
@@ -106,6 +114,9 @@ def check(report: CheckReport) -> dict[str, Any]:
     ]
     document["run_image_digest"] = report.run_image.probe.digest
     document["in_sync"] = report.in_sync
+    document["ok"] = report.ok
+    document["strict"] = report.strict
+    document["platform"] = report.platform
     document["verdict"] = report.verdict()
     return document
 
@@ -131,6 +142,9 @@ def mirrors(report: MirrorsReport) -> dict[str, Any]:
             for group in report.run_images
         ],
         "in_sync": report.in_sync,
+        "ok": report.ok,
+        "strict": report.strict,
+        "deep": report.deep,
         "verdict": report.verdict(),
     }
 

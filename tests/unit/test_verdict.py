@@ -18,6 +18,7 @@ from inspector.checks.verdict import (
     descriptors,
     flatten,
     judge,
+    missing_manifest,
     single,
 )
 
@@ -180,9 +181,11 @@ def test_no_common_platform_is_stale() -> None:
 
 def test_problems_make_a_mirror_broken_even_with_the_same_digest() -> None:
     run = tree(*RUN)
-    verdict = judge(run, run, [f"child {digest('arm64')} (linux/arm64/v8) missing"])
+    problem = missing_manifest(digest("arm64"), "linux/arm64/v8")
+    verdict = judge(run, run, [problem])
     assert verdict.sync is Sync.BROKEN and not verdict.in_sync
-    assert verdict.problems[0].endswith("(linux/arm64/v8) missing")
+    assert str(verdict.problems[0]) == f"child {digest('arm64')} (linux/arm64/v8) missing"
+    assert verdict.problems[0].impact == "every linux/arm64/v8 pull fails"
 
 
 def nested(levels: int, leaf_seed: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
