@@ -8,7 +8,6 @@ import click
 
 from inspector.cli import online, options
 
-
 _depth_options = options._stack(
     click.option(
         "--deep",
