@@ -176,3 +176,86 @@ def test_token_registry_one_token_per_repository_and_no_wasted_401(
     )
     assert sorted({e.status for e in manifests}) == [200, 404]
     assert len(sent) == 1 + len(unique)
+
+
+# --- depth: an index with P platforms and M mirrors ---------------------------------------
+
+
+def index_cost(platforms: int, mirrors: int, *, deep: bool) -> Counter[str]:
+    """The README's formula (one registry per side, every mirror identical, each image
+    manifest with one config and one layer blob, none shared)."""
+    repositories = mirrors + 1  # the run image's own children are checked too
+    cost: Counter[str] = Counter(
+        {
+            "ping": 2,
+            "manifest HEAD (top)": repositories,
+            "manifest GET (index)": 1,
+            "manifest HEAD (child)": repositories * platforms,
+        }
+    )
+    if deep:
+        cost["manifest GET (child)"] = platforms
+        cost["blob HEAD"] = repositories * platforms * 2
+    return cost
+
+
+def classify(method: str, path: str, top_tags: set[str]) -> str:
+    if path == "/v2/":
+        return "ping"
+    if "/blobs/" in path:
+        return f"blob {method}"
+    reference = path.rsplit("/", 1)[1]
+    where = "top" if reference in top_tags else "child"
+    if method == "GET":
+        where = "index" if where == "top" else "child"
+    return f"manifest {method} ({where})"
+
+
+@pytest.mark.parametrize("deep", [False, True], ids=["default", "deep"])
+def test_index_with_p_platforms_and_m_mirrors_costs_the_readme_formula(
+    registry_factory: RegistryFactory,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    deep: bool,
+) -> None:
+    from shapes import image, index, platform
+
+    origin, mirror = registry_factory(), registry_factory()
+    platforms, mirrors = 5, 3
+    arches = [f"arch{i}" for i in range(platforms)]
+    top = ""
+    for registry, repos in (
+        (origin, ["example/run"]),
+        (mirror, [f"m{i}/run" for i in range(mirrors)]),
+    ):
+        for repo in repos:
+            children = [image(registry, repo, a, platform(f"linux/{a}")) for a in arches]
+            top, _ = index(registry, repo, "1.0", [c.entry() for c in children])
+    builder = builder_toml(
+        tmp_path,
+        (
+            "registry.example.com/example/run:1.0",
+            [f"mirror.example.org/m{i}/run:1.0" for i in range(mirrors)]
+            # A mirror listed twice costs nothing more.
+            + ["mirror.example.org/m0/run:1.0"],
+        ),
+    )
+
+    result = inspector(
+        capsys,
+        "mirrors",
+        "-c",
+        str(builder),
+        "--no-pack-config",
+        *(["--deep"] if deep else []),
+        *endpoints(registry_example_com=origin, mirror_example_org=mirror),
+        "--json",
+    )
+
+    assert result.code == 0, result.out
+    sent: Counter[str] = Counter()
+    for registry in (origin, mirror):
+        for method, path in inspector_requests(registry):
+            tops = {"1.0"} | ({top} if method == "GET" else set())
+            sent[classify(method, path, tops)] += 1
+    assert sent == index_cost(platforms, mirrors, deep=deep)
