@@ -31,8 +31,9 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from inspector.checks.evaluate import Evaluated
+from inspector.checks.image_tree import ImageTree, load_tree
 from inspector.checks.mirrors import MirrorsReport
-from inspector.checks.verdict import MAX_DEPTH, Sync
+from inspector.checks.verdict import Sync
 from inspector.errors import InputError
 from inspector.reference import Reference, ReferenceError, parse
 from inspector.registry import push
@@ -40,8 +41,6 @@ from inspector.registry.client import Manifest, RegistryClient, RegistryError
 from inspector.registry.model import Status
 from inspector.resolver import Source, candidates
 from inspector.sources.model import RunImage
-
-MAX_INDEX_DEPTH = MAX_DEPTH  # the depth the verdicts follow, documented in the README
 
 
 class State(StrEnum):
@@ -208,65 +207,6 @@ def _state(mirror: Evaluated) -> State:
     if status is Status.UNREACHABLE:
         return State.UNREACHABLE
     return State.UNAUTHORIZED if status is Status.UNAUTHORIZED else State.ERROR
-
-
-# -- the source image ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ImageTree:
-    """Everything a faithful copy needs: the top manifest, the manifests it references
-    (children before the index that lists them), and the distinct blobs."""
-
-    top: Manifest
-    children: tuple[Manifest, ...]
-    blobs: tuple[push.Blob, ...]
-
-
-def _descriptors(document: Any, key: str) -> list[dict[str, Any]]:
-    value = document.get(key) if isinstance(document, dict) else None
-    if isinstance(value, dict):
-        value = [value]
-    return [d for d in value if isinstance(d, dict)] if isinstance(value, list) else []
-
-
-def _blob(descriptor: dict[str, Any]) -> push.Blob:
-    digest, size = descriptor.get("digest"), descriptor.get("size")
-    if not isinstance(digest, str) or not isinstance(size, int) or size < 0:
-        raise RegistryError(Status.ERROR, "manifest has a descriptor without digest or size")
-    return push.Blob(digest, size, str(descriptor.get("mediaType", "")))
-
-
-async def load_tree(client: RegistryClient, ref: Reference, digest: str) -> ImageTree:
-    top = await client.get_manifest(ref, digest)
-    children: list[Manifest] = []
-    seen: set[str] = {digest}
-    blobs: dict[str, push.Blob] = {}
-
-    async def walk(manifest: Manifest, depth: int) -> None:
-        document = manifest.json()
-        if manifest.is_index:
-            if depth >= MAX_INDEX_DEPTH:
-                raise RegistryError(Status.ERROR, "indexes nested too deeply")
-            # A child listed twice (e.g. under two platforms) is fetched and copied once.
-            listed = [_blob(d).digest for d in _descriptors(document, "manifests")]
-            digests = [d for d in dict.fromkeys(listed) if d not in seen]
-            seen.update(digests)
-            fetched = await asyncio.gather(*(client.get_manifest(ref, d) for d in digests))
-            for child in fetched:
-                await walk(child, depth + 1)
-                children.append(child)
-            return
-        if isinstance(document, dict) and "fsLayers" in document:
-            raise RegistryError(Status.ERROR, "Docker schema 1 manifests are not supported")
-        for descriptor in _descriptors(document, "config") + _descriptors(document, "layers"):
-            if descriptor.get("urls"):
-                continue  # a foreign (non-distributable) layer lives elsewhere, not in the repo
-            blob = _blob(descriptor)
-            blobs.setdefault(blob.digest, blob)
-
-    await walk(top, 0)
-    return ImageTree(top, tuple(children), tuple(blobs.values()))
 
 
 # -- one mirror --------------------------------------------------------------------------------
