@@ -170,6 +170,13 @@ def test_deleted_layer_blob_needs_deep_or_the_pick(pair: Pair) -> None:
     # The arm64 image has all its blobs: that pick is fine.
     arm = pair.run("check", app, "--platform", "linux/arm64/v8")
     assert arm.code == 0, arm.json()["verdict"]
+    preflight = pair.run("preflight", app).json()
+    item = next(i for i in preflight["checks"] if i["id"] == "run-image-in-sync")
+    assert (item["result"], item["reason"]) == (
+        "fail",
+        f"broken: blob {amd.layers[0]} (layer of linux/amd64) missing "
+        "(every linux/amd64 pull fails)",
+    )
 
     pair.sync_and_verify(top)
 
