@@ -358,3 +358,36 @@ def test_nested_identical_with_a_deleted_leaf_is_broken(pair: Pair, levels: int)
     assert (result.code, entry["sync"]) == (1, "broken")
     assert entry["problems"] == [f"child {arm.digest} (linux/arm64/v8) missing"]
     pair.sync_and_verify(top)
+
+
+# -- an answer that proves nothing is not a verdict --------------------------------------
+
+
+@pytest.mark.parametrize("where", ["child HEAD", "mirror index GET"])
+def test_unusable_answer_is_unverified_never_identical(
+    pair: Pair, capsys: pytest.CaptureFixture[str], where: str
+) -> None:
+    from fault_proxy import CORRUPT, RESPOND, FaultProxy
+
+    _, amd, arm = two_platforms(pair.origin)
+    if where == "child HEAD":
+        two_platforms(pair.mirror)
+    else:  # the same children in another order: another digest, so its index is read
+        image(pair.mirror, REPO, "amd64", AMD64)
+        image(pair.mirror, REPO, "arm64", ARM64)
+        index(pair.mirror, REPO, "1.0", [arm.entry(), amd.entry()])
+    with FaultProxy(pair.mirror.host) as proxy:
+        if where == "child HEAD":
+            proxy.add(RESPOND, method="HEAD", path=arm.digest, status=500, body=b"")
+        else:
+            proxy.add(CORRUPT, method="GET", path="/manifests/sha256:")
+        flags = endpoints(registry_example_com=pair.origin, mirror_example_org=proxy.url)
+
+        result = inspector(capsys, "mirrors", "-c", str(pair.builder), *flags, "--json")
+        text = inspector(capsys, "mirrors", "-c", str(pair.builder), *flags)
+
+    [entry] = result.json()["run_images"][0]["mirrors"]
+    assert result.code == 1
+    assert (entry["status"], entry["sync"], entry["in_sync"]) == ("available", None, None)
+    assert entry["unchecked"] and entry["problems"] == []
+    assert "could not verify" in text.out and "unverified" in text.out
