@@ -102,8 +102,11 @@ def explain(e: Evaluated) -> list[str]:
     lines: list[str] = []
     verdict = e.sync.value
     if verdict == "broken":
+        where = (
+            "in the run image itself" if e.candidate.source.value == "image" else "on the mirror"
+        )
         for problem in e.problems[:MAX_PROBLEMS_SHOWN]:
-            lines.append(f"{name}: broken: {problem} on the mirror: {problem.impact}")
+            lines.append(f"{name}: broken: {problem} {where}: {problem.impact}")
         if len(e.problems) > MAX_PROBLEMS_SHOWN:
             lines.append(f"{name}: ... and {len(e.problems) - MAX_PROBLEMS_SHOWN} more missing")
     elif verdict == "partial":

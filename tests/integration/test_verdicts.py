@@ -391,3 +391,24 @@ def test_unusable_answer_is_unverified_never_identical(
     assert (entry["status"], entry["sync"], entry["in_sync"]) == ("available", None, None)
     assert entry["unchecked"] and entry["problems"] == []
     assert "could not verify" in text.out and "unverified" in text.out
+
+
+def test_broken_run_image_is_a_finding_and_its_intact_mirror_identical(pair: Pair) -> None:
+    top, _, arm = two_platforms(pair.origin)
+    two_platforms(pair.mirror)
+    delete_manifest(pair.origin.url, REPO, arm.digest)
+
+    result = pair.run("mirrors")
+    text = pair.run("mirrors", json=False)
+
+    [group] = result.json()["run_images"]
+    assert result.code == 1
+    assert (group["sync"], group["in_sync"]) == ("broken", False)
+    assert group["problems"] == [f"child {arm.digest} (linux/arm64/v8) missing"]
+    [entry] = group["mirrors"]
+    assert (entry["digest"], entry["sync"]) == (top, "identical")
+    assert (
+        f"{RUN}: broken: child {arm.digest} (linux/arm64/v8) missing in the run image itself"
+        in text.out
+    )
+    assert text.out.rstrip().endswith("FAIL: 1 run image(s) not available or broken")
