@@ -28,6 +28,7 @@ class CheckReport:
     results: tuple[Evaluated, ...]  # same order as resolution.candidates
     strict: bool = False
     platform: str = "linux/amd64"
+    deep: bool = False
 
     @property
     def selected(self) -> Evaluated:
@@ -114,4 +115,4 @@ async def check(
     pick = next(c.rank for c in marked if c.selected)
     results = await judge_all(client, marked, probes, deep=deep, pick=pick, platform=platform)
     resolution = Resolution(app_image, mode, preferred, tuple(marked))
-    return CheckReport(resolution, tuple(results), strict, platform)
+    return CheckReport(resolution, tuple(results), strict, platform, deep)

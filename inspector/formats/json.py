@@ -116,6 +116,7 @@ def check(report: CheckReport) -> dict[str, Any]:
     document["in_sync"] = report.in_sync
     document["ok"] = report.ok
     document["strict"] = report.strict
+    document["deep"] = report.deep
     document["platform"] = report.platform
     document["verdict"] = report.verdict()
     return document

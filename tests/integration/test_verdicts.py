@@ -209,6 +209,11 @@ def test_attestations_stripped_is_equivalent_and_strict_makes_it_a_finding(pair:
     ]
     strict, entry = pair.mirror_entry("--strict")
     assert (strict.code, entry["sync"]) == (1, "equivalent")
+    app = "mirror.example.org/acme/app"
+    assert pair.run("check", app).code == 0
+    picked = pair.run("check", app, "--strict")
+    assert picked.code == 1
+    assert picked.json()["verdict"].startswith(f"FAIL: pack would pick {MIRROR}: equivalent")
     pair.sync_and_verify(top)
 
 
