@@ -25,6 +25,7 @@ from inspector.checks.verdict import (
     INDEX_MEDIA_TYPES,
     MAX_DEPTH,
     Leaf,
+    PlatformKey,
     Problem,
     Tree,
     descriptors,
@@ -230,18 +231,31 @@ class Depth:
 
 
 def pick_leaf(tree: Tree, platform: str) -> Leaf | None:
-    """The image manifest pack pulls for ``platform`` (os/arch[/variant]): the first entry
-    that matches, as go-containerregistry's ``remote.Image`` with a platform does; a
-    single manifest is itself the pick."""
+    """The image manifest pack pulls for ``platform`` (os/arch[/variant]), found as
+    go-containerregistry's ``remote.Image`` finds it: the first entry of the index whose
+    platform matches (an entry without one counts as linux/amd64), followed into a nested
+    index, never back out of it. A single manifest is itself the pick."""
     if not tree.is_index:
         return tree.leaves[0] if tree.leaves else None
     os_name, _, rest = platform.partition("/")
     architecture, _, variant = rest.partition("/")
-    for leaf in tree.runnable:
-        key = leaf.platform
-        if key is None or (key.os, key.architecture) != (os_name, architecture):
-            continue
-        if variant and key.variant != variant:
-            continue
-        return leaf
+    labels = {leaf.digest: leaf for leaf in tree.runnable}
+    document = tree.documents.get(tree.digest)
+    for _ in range(MAX_DEPTH):
+        chosen = None
+        for entry in descriptors(document):
+            key = entry.platform or PlatformKey("linux", "amd64")
+            if (key.os, key.architecture) != (os_name, architecture):
+                continue
+            if variant and key.variant != variant:
+                continue
+            chosen = entry
+            break
+        if chosen is None:
+            return None
+        if not chosen.is_index:
+            return labels.get(chosen.digest) or Leaf(chosen.digest, chosen.platform)
+        document = tree.documents.get(chosen.digest)
+        if document is None:
+            return None  # the nested index itself is missing: a problem already
     return None

@@ -17,7 +17,7 @@ signature entries (``unknown/unknown``, annotation ``vnd.docker.reference.type``
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
@@ -143,6 +143,8 @@ class Tree:
     leaves: tuple[Leaf, ...]
     indexes: tuple[tuple[str, str], ...] = ()
     too_deep: bool = False
+    # The index documents read (top and nested) by digest: pack's pick walks them.
+    documents: Mapping[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def runnable(self) -> tuple[Leaf, ...]:
@@ -181,7 +183,7 @@ def flatten(digest: str, top: Any, nested: Mapping[str, Any]) -> Tree:
             leaves.append(Leaf(entry.digest, platform or PlatformKey(), attestation))
 
     walk(top, None, False, 0)
-    return Tree(digest, True, tuple(leaves), tuple(indexes), too_deep)
+    return Tree(digest, True, tuple(leaves), tuple(indexes), too_deep, {digest: top, **nested})
 
 
 @dataclass(frozen=True, slots=True)

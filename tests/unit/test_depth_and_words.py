@@ -13,6 +13,7 @@ from inspector.checks.verdict import (
     Problem,
     Sync,
     Tree,
+    flatten,
     judge,
     missing_blob,
     single,
@@ -29,13 +30,40 @@ ATT = Leaf("sha256:" + "d" * 64, PlatformKey("unknown", "unknown"), attestation=
 TREE = Tree("sha256:" + "e" * 64, True, (ATT, AMD, ARM_V7, ARM64))
 
 
-def test_pick_is_the_first_runnable_match_and_a_variant_must_match() -> None:
-    assert pick_leaf(TREE, "linux/amd64") == AMD
-    assert pick_leaf(TREE, "linux/arm64") == ARM64  # no variant asked: any variant
-    assert pick_leaf(TREE, "linux/arm64/v8") == ARM64
-    assert pick_leaf(TREE, "linux/arm/v6") is None
-    assert pick_leaf(TREE, "unknown/unknown") is None  # attestations are never pulled
+def entry(leaf: Leaf, media_type: str = "application/vnd.oci.image.manifest.v1+json") -> dict:  # type: ignore[type-arg]
+    found: dict = {"mediaType": media_type, "digest": leaf.digest, "size": 1}  # type: ignore[type-arg]
+    if leaf.platform is not None:
+        key = leaf.platform
+        found["platform"] = {"os": key.os, "architecture": key.architecture}
+        if key.variant:
+            found["platform"]["variant"] = key.variant
+    return found
+
+
+INDEX = "application/vnd.oci.image.index.v1+json"
+
+
+def test_pick_is_the_first_matching_entry_as_go_containerregistry_does() -> None:
+    tree = flatten(
+        TREE.digest, {"manifests": [entry(ATT), entry(AMD), entry(ARM_V7), entry(ARM64)]}, {}
+    )
+    assert pick_leaf(tree, "linux/amd64") == AMD
+    assert pick_leaf(tree, "linux/arm64") == ARM64  # no variant asked: any variant
+    assert pick_leaf(tree, "linux/arm64/v8") == ARM64
+    assert pick_leaf(tree, "linux/arm/v6") is None
     assert pick_leaf(single(AMD.digest), "linux/s390x") == Leaf(AMD.digest, None)
+
+
+def test_pick_follows_an_entry_without_platform_as_linux_amd64() -> None:
+    inner_digest = "sha256:" + "1" * 64
+    inner = {"manifests": [entry(ARM64), entry(AMD)]}
+    nested = Leaf(inner_digest, None)
+    tree = flatten(TREE.digest, {"manifests": [entry(nested, INDEX)]}, {inner_digest: inner})
+    # go-containerregistry assumes linux/amd64 for an entry without a platform and
+    # follows it; an arm64 pull finds no matching entry at the top.
+    assert pick_leaf(tree, "linux/amd64") == AMD
+    assert pick_leaf(tree, "linux/arm64") is None
+    assert {leaf.digest for leaf in tree.runnable} == {AMD.digest, ARM64.digest}
 
 
 def test_blobs_are_config_then_distributable_layers() -> None:
