@@ -56,6 +56,11 @@ class CheckReport:
         elif pick.status is not Status.AVAILABLE:
             detail = f" ({pick.probe.detail})" if pick.probe.detail else ""
             head = f"FAIL: pack would pick {name}, but it is {pick.status.value}{detail}"
+        elif not pick.pick_found:
+            head = (
+                f"FAIL: pack would pick {name}, but it has no {self.platform} image: "
+                f"a {self.platform} build fails at pull"
+            )
         elif pick.sync is Sync.BROKEN:
             problem = pick.problems[0]
             head = f"FAIL: pack would pick {name}, but it is broken: {problem} ({problem.impact})"

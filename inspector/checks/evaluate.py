@@ -39,6 +39,7 @@ class Evaluated:
     notes: tuple[str, ...] = ()
     unchecked: tuple[str, ...] = field(default=())
     pick_platform: str | None = None  # verified down to its blobs for this platform
+    pick_found: bool = True  # False: pack's pick has no image for ``pick_platform``
 
     @property
     def status(self) -> Status:
@@ -53,7 +54,7 @@ class Evaluated:
 
     def finding(self, *, strict: bool = False) -> bool:
         """Missing, unreadable, partial, stale, broken (and equivalent under ``strict``)."""
-        if self.status is not Status.AVAILABLE or self.sync is None:
+        if self.status is not Status.AVAILABLE or self.sync is None or not self.pick_found:
             return True
         return not self.in_sync or (strict and self.sync is Sync.EQUIVALENT)
 
@@ -120,10 +121,12 @@ async def judge_all(
                 mine = await depth.tree(candidate.ref, probe.digest, probe.media_type)
             problems, unchecked = await depth.verify(candidate.ref, mine, source=image.ref)
             notes: list[str] = []
+            found = True
             if picked:
                 leaf = pick_leaf(mine, platform)
                 if leaf is None:
-                    notes.append(f"no {platform} image: pack cannot pull it for {platform}")
+                    found = False
+                    notes.append(f"no {platform} image: a {platform} build fails at pull")
                 else:
                     # Read from the pick itself: that GET is the one pack makes.
                     more, not_checked = await depth.verify(
@@ -146,6 +149,7 @@ async def judge_all(
             (*verdict.notes, *notes),
             tuple(dict.fromkeys(unchecked)),
             platform if picked else None,
+            found,
         )
 
     return list(await asyncio.gather(*(one(c) for c in candidates)))

@@ -104,6 +104,7 @@ def evaluated(e: Evaluated) -> dict[str, Any]:
         document["unchecked"] = list(e.unchecked)
     if e.pick_platform:
         document["verified_platform"] = e.pick_platform
+        document["platform_found"] = e.pick_found
     return document
 
 

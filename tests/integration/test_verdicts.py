@@ -417,3 +417,25 @@ def test_broken_run_image_is_a_finding_and_its_intact_mirror_identical(pair: Pai
         in text.out
     )
     assert text.out.rstrip().endswith("FAIL: 1 run image(s) not available or broken")
+
+
+def test_pick_without_an_image_for_the_build_platform_is_a_finding(pair: Pair) -> None:
+    two_platforms(pair.origin)
+    two_platforms(pair.mirror)
+    app = "mirror.example.org/acme/app"
+
+    result = pair.run("check", app, "--platform", "linux/s390x")
+
+    assert result.code == 1
+    document = result.json()
+    pick = next(c for c in document["candidates"] if c["selected"])
+    assert (pick["sync"], pick["verified_platform"], pick["platform_found"]) == (
+        "identical",
+        "linux/s390x",
+        False,
+    )
+    assert document["verdict"] == (
+        f"FAIL: pack would pick {MIRROR}, but it has no linux/s390x image: "
+        "a linux/s390x build fails at pull"
+    )
+    assert pair.run("check", app, "--platform", "linux/arm64").code == 0
