@@ -150,6 +150,16 @@ class Depth:
             return True
         if response.status_code == 404:
             return False
+        if response.status_code == 405 and kind == "manifests":
+            # A registry that refuses HEAD (as probe() allows for): read it from this
+            # very repository instead (not from the body cache: that may be another's).
+            try:
+                await self.client.get_manifest(ref, digest)
+            except RegistryError as error:
+                if error.status is Status.MISSING:
+                    return False
+                raise
+            return True
         status = Status.UNAUTHORIZED if response.status_code in (401, 403) else Status.ERROR
         raise RegistryError(status, f"HTTP {response.status_code}", response.status_code)
 

@@ -439,3 +439,29 @@ def test_pick_without_an_image_for_the_build_platform_is_a_finding(pair: Pair) -
         "a linux/s390x build fails at pull"
     )
     assert pair.run("check", app, "--platform", "linux/arm64").code == 0
+
+
+@pytest.mark.parametrize("deleted", [False, True], ids=["complete", "child-deleted"])
+def test_registry_refusing_head_by_digest_is_read_instead(
+    pair: Pair, capsys: pytest.CaptureFixture[str], deleted: bool
+) -> None:
+    from fault_proxy import RESPOND, FaultProxy
+
+    _, _, arm = two_platforms(pair.origin)
+    two_platforms(pair.mirror)
+    if deleted:
+        delete_manifest(pair.mirror.url, REPO, arm.digest)
+    with FaultProxy(pair.mirror.host) as proxy:
+        proxy.add(RESPOND, method="HEAD", path="/manifests/sha256:", status=405, body=b"")
+        flags = endpoints(registry_example_com=pair.origin, mirror_example_org=proxy.url)
+
+        result = inspector(capsys, "mirrors", "-c", str(pair.builder), *flags, "--json")
+        gets = [s.path for s in proxy.seen("GET") if "/manifests/sha256:" in s.path]
+
+    [entry] = result.json()["run_images"][0]["mirrors"]
+    assert len(gets) == 2  # each child read from the mirror itself, once
+    if deleted:
+        assert (result.code, entry["sync"]) == (1, "broken")
+        assert entry["problems"] == [f"child {arm.digest} (linux/arm64/v8) missing"]
+    else:
+        assert (result.code, entry["sync"]) == (0, "identical")
