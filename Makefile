@@ -33,6 +33,7 @@ lint: $(VENV)/.installed
 
 bench: $(VENV)/.installed registry
 	$(PY) bench/run.py
+	$(PY) bench/cost.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .demo .bench

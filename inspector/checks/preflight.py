@@ -201,10 +201,16 @@ def _sync_item(report: CheckReport, pick: Evaluated) -> Item:
     if pick.candidate.source is Source.IMAGE:
         return Item(item_id, name, Result.PASS, f"pack picks the run image itself ({reference})")
     if pick.in_sync:
+        if pick.sync is not None and pick.sync.value == "equivalent":
+            reason = f"{reference} is equivalent: {'; '.join(pick.notes)}"
+            return Item(item_id, name, Result.PASS, reason)
         return Item(item_id, name, Result.PASS, f"{reference} serves the run image's digest")
     if pick.in_sync is None:
         why = f"the run image {image.candidate.reference} is {image.status.value}"
         return Item(item_id, name, Result.WARN, f"cannot compare: {why}")
+    if pick.sync is not None and pick.sync.value in ("broken", "partial"):
+        causes = [f"{p} ({p.impact})" for p in pick.problems] or list(pick.notes)
+        return Item(item_id, name, Result.FAIL, f"{pick.sync.value}: {'; '.join(causes[:3])}")
     if pick.platforms and all(p.in_sync for p in pick.platforms):
         count = len(pick.platforms)
         reason = f"index digests differ, but all {count} platform image(s) are identical"

@@ -8,17 +8,36 @@ import click
 
 from inspector.cli import config_warnings, online, options
 
+_depth_options = options._stack(
+    click.option(
+        "--deep",
+        is_flag=True,
+        help="Also HEAD every config and layer blob of every candidate (once per repository).",
+    ),
+    click.option(
+        "--strict",
+        is_flag=True,
+        help="Count 'equivalent' (other index digest, same images) as a finding too.",
+    ),
+)
+
 
 @click.command()
 @click.argument("app_image")
 @options.builder_options
 @options.mode_options
 @options.registry_options
+@_depth_options
 @options.output_options
 def check(app_image: str, **values: Any) -> None:
-    """Resolve the run image for APP_IMAGE, probe every candidate, compare digests.
+    """Resolve the run image for APP_IMAGE, probe every candidate, judge each by what a
+    build would pull: identical, equivalent, partial, stale or broken.
 
-    Exit 1 when a candidate is missing, unreadable or out of sync (pack's pick first).
+    Every child manifest is checked (HEAD by digest); pack's pick is verified down to the
+    blobs of its --platform image; --deep checks every blob of every candidate.
+
+    Exit 1 when a candidate is missing, unreadable, partial, stale or broken (with
+    --strict: or equivalent).
     """
     from inspector import reference
     from inspector.checks import pull_reference
@@ -42,6 +61,9 @@ def check(app_image: str, **values: Any) -> None:
                 mode=Mode.DAEMON if values["daemon"] else Mode.PUBLISH,
                 builder_image=name,
                 selector=Selector(values["selector"]),
+                platform=values["platform"],
+                deep=values["deep"],
+                strict=values["strict"],
             )
             report = pull_reference.annotate(report, user.registry_mirrors)
             return report, await pull_reference.probe_pull(client, report)
@@ -65,9 +87,15 @@ def check(app_image: str, **values: Any) -> None:
 @click.command()
 @options.builder_options
 @options.registry_options
+@_depth_options
 @options.output_options
 def mirrors(**values: Any) -> None:
-    """For every run image of the builder: is each mirror present and identical to it?"""
+    """For every run image of the builder: is each mirror present, and does it serve
+    what a build would pull (identical, equivalent, partial, stale or broken)?
+
+    Every child manifest is checked (HEAD by digest); --deep also checks every blob.
+    Exit 1 when a mirror is missing, unreadable, partial, stale or broken.
+    """
     from inspector.checks.mirrors import mirrors as run_mirrors
 
     choice, user = options.builder_inputs(values)
@@ -77,7 +105,13 @@ def mirrors(**values: Any) -> None:
         builder = await online.load_builder(client, choice)
         builders.append(builder)
         with online.progress("Probing run images and mirrors"):
-            return await run_mirrors(client, builder.run_images, user.mirrors_for)
+            return await run_mirrors(
+                client,
+                builder.run_images,
+                user.mirrors_for,
+                deep=values["deep"],
+                strict=values["strict"],
+            )
 
     report = online.run(online.registry_options(values), job)
     # Only the renderer asked for is imported.
@@ -89,4 +123,4 @@ def mirrors(**values: Any) -> None:
         from inspector.formats import human, table
 
         table.render(human.mirrors(report))
-    raise SystemExit(config_warnings.exit_code(report.in_sync, builders))
+    raise SystemExit(config_warnings.exit_code(report.ok, builders))

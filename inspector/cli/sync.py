@@ -40,7 +40,8 @@ _REGISTRY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]+)?")
 )
 @options.output_options
 def sync(**values: Any) -> None:
-    """Copy each run image to its missing or stale mirrors, then verify the digests match.
+    """Make every mirror that is not identical to its run image identical, repairing broken
+    ones (missing children or blobs) even when the digest already matches; then verify.
 
     Copies are faithful (manifest bytes unchanged, so digests are identical); blobs the
     mirror already has are skipped, blobs on the same registry are mounted, others are
@@ -75,7 +76,8 @@ def sync(**values: Any) -> None:
         builders.append(builder)
         syncing.check_only(builder.run_images, user.mirrors_for, only)
         with online.progress("Probing run images and mirrors"):
-            report = await run_mirrors(client, builder.run_images, user.mirrors_for)
+            # Deep: a mirror that lost a blob is broken and must be repaired.
+            report = await run_mirrors(client, builder.run_images, user.mirrors_for, deep=True)
         scope = only
         plan_only = dry_run
         if unguarded and not dry_run:

@@ -121,7 +121,8 @@ def test_ca_file_makes_the_registry_available(
     [candidate] = result.json()["candidates"]
     assert (candidate["status"], candidate["digest"]) == ("available", image.digest)
     assert result.code == 0 and result.err == ""
-    assert [r.method for r in tls_proxy.seen()] == ["GET", "HEAD"]
+    # Ping, HEAD; then pack's pick verified down to its blobs: GET, a HEAD per blob.
+    assert [r.method for r in tls_proxy.seen()] == ["GET", "HEAD", "GET", "HEAD", "HEAD"]
 
 
 def test_ca_file_of_another_registry_does_not_trust_this_one(
