@@ -40,8 +40,9 @@ def preflight(app_image: str, **values: Any) -> None:
     Exit 0 when nothing fails, 1 when a check fails, 2 for bad input.
     """
     from inspector.checks.preflight import preflight as run_preflight
-    from inspector.formats import human, json, table
+    from inspector.cli import output
 
+    out = output.choose(values, "preflight")
     choice, user = options.builder_inputs(values)
     app = _tag_reference(app_image)
 
@@ -53,10 +54,7 @@ def preflight(app_image: str, **values: Any) -> None:
             )
 
     report = online.run(online.registry_options(values), job)
-    if values["as_json"]:
-        json.dump(json.preflight(report))
-    else:
-        table.render(human.preflight(report))
+    output.emit_report(out, "preflight", report, choice.config)
     raise SystemExit(0 if report.ok else 1)
 
 
@@ -98,8 +96,10 @@ def rebase(app_image: str, **values: Any) -> None:
     buildpacks metadata.
     """
     from inspector.checks.rebase import rebase as run_rebase
-    from inspector.formats import human, json, table
+    from inspector.cli import output
     from inspector.sources.image_config import check_platform
+
+    out = output.choose(values, "rebase")
 
     app = _tag_reference(app_image)
     check_platform(values["platform"])
@@ -116,10 +116,9 @@ def rebase(app_image: str, **values: Any) -> None:
             )
 
     report = online.run(online.registry_options(values), job)
-    if values["as_json"]:
-        json.dump(json.rebase(report))
-    else:
-        table.render(human.rebase(report))
+    from inspector.formats import human, json
+
+    output.emit(out, tables=lambda: human.rebase(report), document=lambda: json.rebase(report))
     failed = not report.base_ok or (report.force_required and not values["force"])
     failed = failed or (values["fail_if_needed"] and report.rebase_needed is not False)
     raise SystemExit(1 if failed else 0)

@@ -24,6 +24,8 @@ def resolve(
     no_pack_config: bool,
     daemon: bool,
     as_json: bool,
+    output_format: str | None,
+    color: str,
     debug: bool,
     verbose: int,
     **registry: Any,
@@ -33,8 +35,11 @@ def resolve(
     Nothing is probed; only a --builder IMAGE is read from its registry.
     """
     from inspector import reference, resolver
-    from inspector.formats import human, json, table
+    from inspector.cli import output
 
+    out = output.choose(
+        {"as_json": as_json, "output_format": output_format, "color": color}, "resolve"
+    )
     choice = options.builder_choice(builder_config, builder_image, platform)
     app = reference.parse(app_image)
     user = options.load_pack_config(pack_config, no_pack_config)
@@ -46,10 +51,11 @@ def resolve(
         mode=resolver.Mode.DAEMON if daemon else resolver.Mode.PUBLISH,
         builder_image=builder.image,
     )
-    if as_json:
-        json.dump(json.resolution(result))
-    else:
-        table.render(human.resolution(result))
+    from inspector.formats import human, json
+
+    output.emit(
+        out, tables=lambda: human.resolution(result), document=lambda: json.resolution(result)
+    )
 
 
 @click.command()
@@ -66,6 +72,8 @@ def builder(
     pack_config: str | None,
     no_pack_config: bool,
     as_json: bool,
+    output_format: str | None,
+    color: str,
     debug: bool,
     verbose: int,
     **registry: Any,
@@ -74,15 +82,21 @@ def builder(
 
     IMAGE is read from its registry (no Docker daemon); the registry options apply to it.
     """
-    from inspector.formats import human, json, table
+    from inspector.cli import output
 
+    out = output.choose(
+        {"as_json": as_json, "output_format": output_format, "color": color}, "builder"
+    )
     choice = options.builder_choice(builder_config, image, platform)
     user = options.load_pack_config(pack_config, no_pack_config)
     loaded = _load_builder(choice, registry, verbose)
-    if as_json:
-        json.dump(json.builder_detail(loaded, user))
-    else:
-        table.render(human.builder_detail(loaded, user))
+    from inspector.formats import human, json
+
+    output.emit(
+        out,
+        tables=lambda: human.builder_detail(loaded, user),
+        document=lambda: json.builder_detail(loaded, user),
+    )
 
 
 def _load_builder(choice: options.BuilderChoice, registry: dict[str, Any], verbose: int) -> Any:

@@ -25,8 +25,24 @@ def _stack(*decorators: Callable[[F], F]) -> Callable[[F], F]:
     return apply
 
 
+FORMATS = ("table", "json", "sarif")
+COLOR_MODES = ("auto", "always", "never")
+
 output_options = _stack(
-    click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout."),
+    click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(FORMATS),
+        help="Output: a table (default), one JSON document, or SARIF 2.1.0.",
+    ),
+    click.option("--json", "as_json", is_flag=True, help="Same as --format json."),
+    click.option(
+        "--color",
+        type=click.Choice(COLOR_MODES),
+        default="auto",
+        show_default=True,
+        help="Colour tables: auto (a terminal, unless NO_COLOR is set; FORCE_COLOR forces).",
+    ),
     click.option("--debug", is_flag=True, hidden=True, help="Show tracebacks."),
     click.option("-v", "--verbose", count=True, help="Log requests to stderr (no secrets)."),
 )
@@ -82,14 +98,17 @@ registry_options = _stack(
         type=click.FloatRange(min=0.1),
         default=DEFAULT_TIMEOUT,
         show_default=True,
-        help="Seconds allowed for each request (connect and read).",
+        envvar="INSPECTOR_TIMEOUT",
+        help="Seconds allowed for each request (connect and read) [env: INSPECTOR_TIMEOUT].",
     ),
     click.option(
         "--concurrency",
         type=click.IntRange(min=1),
         default=DEFAULT_CONCURRENCY,
         show_default=True,
-        help="Requests in flight at once.",
+        envvar="INSPECTOR_CONCURRENCY",
+        help="Requests in flight at once (capped by the open-file limit) "
+        "[env: INSPECTOR_CONCURRENCY].",
     ),
 )
 

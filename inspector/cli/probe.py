@@ -22,8 +22,10 @@ def check(app_image: str, **values: Any) -> None:
     """
     from inspector import reference
     from inspector.checks.check import check as run_check
+    from inspector.cli import output
     from inspector.resolver import Mode
 
+    out = output.choose(values, "check")
     choice, user = options.builder_inputs(values)
     app = reference.parse(app_image)
 
@@ -40,15 +42,7 @@ def check(app_image: str, **values: Any) -> None:
             )
 
     report = online.run(online.registry_options(values), job)
-    # Only the renderer asked for is imported.
-    if values["as_json"]:
-        from inspector.formats import json
-
-        json.dump(json.check(report))
-    else:
-        from inspector.formats import human, table
-
-        table.render(human.check(report))
+    output.emit_report(out, "check", report, choice.config)
     raise SystemExit(0 if report.ok else 1)
 
 
@@ -59,7 +53,9 @@ def check(app_image: str, **values: Any) -> None:
 def mirrors(**values: Any) -> None:
     """For every run image of the builder: is each mirror present and identical to it?"""
     from inspector.checks.mirrors import mirrors as run_mirrors
+    from inspector.cli import output
 
+    out = output.choose(values, "mirrors")
     choice, user = options.builder_inputs(values)
 
     async def job(client: Any) -> Any:
@@ -68,13 +64,5 @@ def mirrors(**values: Any) -> None:
             return await run_mirrors(client, builder.run_images, user.mirrors_for)
 
     report = online.run(online.registry_options(values), job)
-    # Only the renderer asked for is imported.
-    if values["as_json"]:
-        from inspector.formats import json
-
-        json.dump(json.mirrors(report))
-    else:
-        from inspector.formats import human, table
-
-        table.render(human.mirrors(report))
+    output.emit_report(out, "mirrors", report, choice.config)
     raise SystemExit(0 if report.in_sync else 1)

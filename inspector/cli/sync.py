@@ -39,7 +39,9 @@ def sync(**values: Any) -> None:
     """
     from inspector.checks import sync as syncing
     from inspector.checks.mirrors import mirrors as run_mirrors
-    from inspector.formats import human, json, table
+    from inspector.cli import output
+
+    out = output.choose(values, "sync")
 
     if values["concurrency"] < 2:
         raise click.BadParameter(
@@ -69,10 +71,9 @@ def sync(**values: Any) -> None:
     # server's flow-control window (Go's default: 1 MB per stream), which caps an upload
     # at that much per round trip.
     report = online.run(online.registry_options(values, http2=False), job)
-    if values["as_json"]:
-        json.dump(json.sync(report))
-    else:
-        table.render(human.sync(report))
+    from inspector.formats import human, json
+
+    output.emit(out, tables=lambda: human.sync(report), document=lambda: json.sync(report))
     raise SystemExit(0 if report.ok else 1)
 
 

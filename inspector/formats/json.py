@@ -18,9 +18,14 @@ if TYPE_CHECKING:  # the check modules pull in httpx; offline commands never nee
     from inspector.checks.rebase import RebaseReport
 
 
-def dump(document: dict[str, Any], stream: TextIO | None = None) -> None:
-    """One JSON document on stdout, nothing else."""
+def dump(document: dict[str, Any], stream: TextIO | None = None, *, versioned: bool = True) -> None:
+    """One JSON document on stdout, nothing else; ``schema_version`` first (not in SARIF,
+    whose own schema names its version)."""
     stream = stream or sys.stdout
+    if versioned and "schema_version" not in document:
+        from inspector.formats.schema import SCHEMA_VERSION
+
+        document = {"schema_version": SCHEMA_VERSION, **document}
     json.dump(document, stream, indent=2)
     stream.write("\n")
 
