@@ -15,7 +15,7 @@ INT = {"type": "integer"}
 DIGEST = {"type": ["string", "null"], "pattern": "^[a-z0-9]+(?:[+._-][a-z0-9]+)*:[a-zA-Z0-9=_-]+$"}
 STATUS = {"enum": ["available", "missing", "unauthorized", "unreachable", "error"]}
 SYNC = {"enum": ["identical", "equivalent", "partial", "stale", "broken", None]}
-PLATFORMS = {
+PLATFORMS_LIST = {
     "type": "array",
     "items": {
         "type": "object",
@@ -27,6 +27,20 @@ PLATFORMS = {
             "state": {"enum": ["same", "different", "missing", "extra"]},
         },
     },
+}
+# The contract's shape is the list; the object keyed by platform is what 0.1 wrote, kept
+# valid until every renderer writes the list (then drop this branch).
+PLATFORMS = {
+    "anyOf": [
+        PLATFORMS_LIST,
+        {
+            "type": "object",
+            "additionalProperties": {
+                "type": "object",
+                "required": ["digest", "run_image_digest", "in_sync"],
+            },
+        },
+    ]
 }
 DETAIL_RULE = {
     "if": {"properties": {"status": {"enum": ["error", "unreachable"]}}, "required": ["status"]},
