@@ -48,7 +48,7 @@ def preflight(app_image: str, **values: Any) -> None:
 
     async def job(client: Any) -> Any:
         builder = await online.load_builder(client, choice)
-        with online.progress(f"Checking the publish of {app_image}"):
+        with online.progress(f"Checking the publish of {app_image}", client):
             return await run_preflight(
                 client, app, builder.run_images, user.mirrors_for, builder_image=builder.image
             )
@@ -106,7 +106,7 @@ def rebase(app_image: str, **values: Any) -> None:
     user = options.load_pack_config(values["pack_config"], values["no_pack_config"])
 
     async def job(client: Any) -> Any:
-        with online.progress(f"Reading {app_image} and its run image"):
+        with online.progress(f"Reading {app_image} and its run image", client):
             return await run_rebase(
                 client,
                 app,

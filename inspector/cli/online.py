@@ -106,16 +106,12 @@ async def load_builder(client: RegistryClient, choice: options.BuilderChoice) ->
 
 
 @contextmanager
-def progress(message: str) -> Iterator[None]:
-    """A spinner on stderr while probing, only when stderr is a terminal."""
-    import os
+def progress(message: str, client: RegistryClient | None = None) -> Iterator[None]:
+    """A spinner on stderr while probing, only when stderr is a terminal: probes done of
+    started and, when slow, the registries still pending (see ``cli/progress.py``)."""
+    from inspector.cli.progress import probing
 
-    if not sys.stderr.isatty() or "NO_COLOR" in os.environ:
-        yield
-        return
-    from rich.console import Console
-
-    with Console(stderr=True).status(message):
+    with probing(message, client):
         yield
 
 

@@ -31,7 +31,7 @@ def check(app_image: str, **values: Any) -> None:
 
     async def job(client: Any) -> Any:
         builder = await online.load_builder(client, choice)
-        with online.progress(f"Probing run image candidates for {app_image}"):
+        with online.progress(f"Probing run image candidates for {app_image}", client):
             return await run_check(
                 client,
                 app,
@@ -60,7 +60,7 @@ def mirrors(**values: Any) -> None:
 
     async def job(client: Any) -> Any:
         builder = await online.load_builder(client, choice)
-        with online.progress("Probing run images and mirrors"):
+        with online.progress("Probing run images and mirrors", client):
             return await run_mirrors(client, builder.run_images, user.mirrors_for)
 
     report = online.run(online.registry_options(values), job)

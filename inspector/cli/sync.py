@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -55,9 +54,9 @@ def sync(**values: Any) -> None:
     async def job(client: Any) -> Any:
         builder = await online.load_builder(client, choice)
         syncing.check_only(builder.run_images, user.mirrors_for, only)
-        with online.progress("Probing run images and mirrors"):
+        with online.progress("Probing run images and mirrors", client):
             report = await run_mirrors(client, builder.run_images, user.mirrors_for)
-        with _progress(enabled=not dry_run) as progress:
+        with _progress(enabled=True) as progress:
             return await syncing.sync(
                 client,
                 report,
@@ -78,46 +77,70 @@ def sync(**values: Any) -> None:
 
 
 class _RichTask:
-    def __init__(self, bar: Progress, task: TaskID) -> None:
-        self._bar, self._task = bar, task
+    def __init__(self, progress: _RichProgress, task: TaskID) -> None:
+        self._progress, self._task = progress, task
 
     def advance(self, count: int) -> None:
-        self._bar.advance(self._task, count)
+        self._progress.bar.advance(self._task, count)
 
     def done(self) -> None:
-        self._bar.stop_task(self._task)
+        self._progress.bar.stop_task(self._task)
+        self._progress.finished(self._task)
 
 
 class _RichProgress:
+    """Byte bars per mirror under one phase line: planning (reading the run image and
+    what each mirror lacks), copying, then writing manifests and verifying."""
+
+    PLANNING = "Planning: reading the run image and what each mirror lacks"
+    COPYING = "Copying blobs"
+    VERIFYING = "Writing manifests, moving tags, verifying"
+
     def __init__(self, bar: Progress) -> None:
-        self._bar = bar
+        self.bar = bar
+        self._phase = bar.add_task(self.PLANNING, total=None)
+        self._active: set[TaskID] = set()
 
     def task(self, description: str, total: int) -> _RichTask:
-        return _RichTask(self._bar, self._bar.add_task(description, total=total))
+        from inspector.formats.escape import escape
+
+        task = self.bar.add_task(escape(description), total=total)
+        self._active.add(task)
+        self.bar.update(self._phase, description=self.COPYING)
+        return _RichTask(self, task)
+
+    def finished(self, task: TaskID) -> None:
+        self._active.discard(task)
+        if not self._active:
+            self.bar.update(self._phase, description=self.VERIFYING)
 
 
 @contextmanager
 def _progress(*, enabled: bool) -> Iterator[_RichProgress | None]:
-    """Byte progress bars on stderr, only when stderr is a terminal."""
-    if not enabled or not sys.stderr.isatty():
+    """Phase and byte progress on stderr, only when stderr is a terminal."""
+    from inspector.cli.progress import stderr_console
+
+    console = stderr_console() if enabled else None
+    if console is None:
         yield None
         return
-    from rich.console import Console
     from rich.progress import (
         BarColumn,
         DownloadColumn,
         Progress,
+        SpinnerColumn,
         TextColumn,
         TimeRemainingColumn,
         TransferSpeedColumn,
     )
 
     columns = (
+        SpinnerColumn(finished_text=" "),
         TextColumn("{task.description}"),
         BarColumn(),
         DownloadColumn(),
         TransferSpeedColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=Console(stderr=True)) as bar:
+    with Progress(*columns, console=console, transient=True) as bar:
         yield _RichProgress(bar)
