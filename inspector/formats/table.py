@@ -166,7 +166,8 @@ def column_widths(columns: Sequence[str], rows: Sequence[Sequence[str]], width: 
     words (all at most ``_KEEP_WHOLE``: digest prefixes, statuses) keeps its longest word
     whole and a column of long ones (references) gets a floor, and the room left goes to
     the columns that want more, in proportion to what they lack. When even that is too
-    wide, headers may break inside a word, then the folding columns shrink further.
+    wide, headers may break inside a word (the references keep their room), then the
+    folding columns shrink further.
     """
     count = len(columns)
     natural = [max([len(columns[i]), *(len(row[i]) for row in rows)]) for i in range(count)]
