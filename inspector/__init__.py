@@ -187,12 +187,18 @@ def sync(
 ) -> SyncReport:
     """Copy each run image to its missing or stale mirrors (``dry_run``: plan only).
 
-    ``only`` limits the mirrors written (as written in the builder, or normalized).
-    ``report.ok`` is true when every mirror ends identical.
+    ``only`` limits the mirrors written (as written in the builder, or normalized); with
+    a ``builder`` image it is required unless ``dry_run``: the image's label names the
+    targets. ``report.ok`` is true when every mirror ends identical.
     """
     from inspector.checks import sync as syncing
     from inspector.checks.mirrors import mirrors as run_mirrors
+    from inspector.errors import InputError
 
+    if builder is not None and not only and not dry_run:
+        # The mirrors of a builder image come from its label, which whoever can push the
+        # image controls: writes go only where the caller named them.
+        raise InputError("sync from a builder image writes only to the mirrors named in only=")
     opts = _registry(registry_config, endpoints, timeout, concurrency, http2=False)
     user = _pack_config(pack_config, use_pack_config)
 

@@ -32,7 +32,6 @@ COLOR_MODES: tuple[ColorMode, ...] = ("auto", "always", "never")
 RED = frozenset(
     {
         "FAIL",
-        "FAIL:",
         "NO",
         "missing",
         "stale",
@@ -41,13 +40,14 @@ RED = frozenset(
         "unauthorized",
         "unreachable",
         "error",
-        "error:",
         "failed",
         "refused",
     }
 )
-GREEN = frozenset({"OK", "OK:", "PASS", "yes", "available", "identical", "verified", "synced"})
-YELLOW = frozenset({"WARN", "WARN:", "WARNING", "warning", "note", "equivalent", "INFO", "would"})
+GREEN = frozenset(
+    {"OK", "PASS", "yes", "available", "identical", "in-sync", "copied", "up-to-date", "verified"}
+)
+YELLOW = frozenset({"WARN", "WARNING", "warning", "note", "equivalent", "INFO", "planned"})
 _FIRST_WORD = re.compile(r"[^\s(:,]+:?")
 
 
@@ -65,13 +65,12 @@ def style_of(text: str) -> str | None:
     match = _FIRST_WORD.match(text)
     if match is None:
         return None
-    word = match.group(0)
-    bare = word.rstrip(":")
-    if word in RED or bare in RED:
+    word = match.group(0).rstrip(":")
+    if word in RED:
         return "red"
-    if word in GREEN or bare in GREEN:
+    if word in GREEN:
         return "green"
-    if word in YELLOW or bare in YELLOW:
+    if word in YELLOW:
         return "yellow"
     return None
 
@@ -98,11 +97,6 @@ def color_choice(
         return stream.isatty()
     except (AttributeError, ValueError):  # a closed or unusual stream
         return False
-
-
-def use_rich(stream: TextIO) -> bool:
-    """Kept for callers of the old name: the ``auto`` choice."""
-    return color_choice(stream)
 
 
 _color_mode: ColorMode = "auto"

@@ -99,3 +99,21 @@ def test_import_is_light() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert json.loads(done.stdout) == []
+
+
+def test_sync_from_a_builder_image_needs_named_mirrors(
+    registry_factory: RegistryFactory,
+) -> None:
+    registry = registry_factory()
+    with pytest.raises(InputError, match="only="):
+        inspector.sync(
+            builder="registry.example.com/example/builder:1",
+            endpoints=[f"registry.example.com={registry.url}"],
+        )
+    assert registry_requests(registry) == []  # refused before any request
+
+
+def registry_requests(registry: RegistryProcess) -> list[str]:
+    from cli_support import inspector_requests
+
+    return [f"{method} {path}" for method, path in inspector_requests(registry)]
