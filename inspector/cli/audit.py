@@ -31,7 +31,14 @@ class _RulesEpilogCommand(click.Command):
     start-up, when every other command would pay for it."""
 
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        self.epilog = _rules_epilog()
+        self.epilog = (
+            _rules_epilog()
+            + "\n\n"
+            + options.examples(
+                "inspector audit builder.toml",
+                "inspector audit builders/*.toml --online --format sarif > audit.sarif",
+            )
+        )
         super().format_epilog(ctx, formatter)
 
 

@@ -20,7 +20,12 @@ def _tag_reference(text: str) -> Any:
     return ref
 
 
-@click.command()
+@click.command(
+    epilog=options.examples(
+        "inspector preflight registry.example.com/acme/app:1.0 -c builder.toml",
+        "inspector preflight registry.example.com/acme/app:1.0 -c builder.toml --format sarif",
+    )
+)
 @click.argument("app_image")
 @options.builder_options
 @options.registry_options
@@ -58,7 +63,12 @@ def preflight(app_image: str, **values: Any) -> None:
     raise SystemExit(0 if report.ok else 1)
 
 
-@click.command()
+@click.command(
+    epilog=options.examples(
+        "inspector rebase registry.example.com/acme/app:1.0",
+        "inspector rebase registry.example.com/acme/app:1.0 --fail-if-needed --json",
+    )
+)
 @click.argument("app_image")
 @click.option(
     "--platform",

@@ -9,7 +9,12 @@ import click
 from inspector.cli import options
 
 
-@click.command()
+@click.command(
+    epilog=options.examples(
+        "inspector resolve registry.example.com/acme/app -c builder.toml",
+        "inspector resolve registry.example.com/acme/app --builder registry.example.com/builder",
+    )
+)
 @click.argument("app_image")
 @options.builder_options
 @options.mode_options
@@ -58,7 +63,12 @@ def resolve(
     )
 
 
-@click.command()
+@click.command(
+    epilog=options.examples(
+        "inspector builder -c builder.toml",
+        "inspector builder registry.example.com/example/builder:jammy --json",
+    )
+)
 @click.argument("image", required=False)
 @click.option("-c", "--builder-config", type=click.Path(dir_okay=False), help="A builder.toml.")
 @click.option("--platform", default="linux/amd64", show_default=True, help="Platform to read.")

@@ -25,6 +25,12 @@ def _stack(*decorators: Callable[[F], F]) -> Callable[[F], F]:
     return apply
 
 
+def examples(*lines: str) -> str:
+    """A command's help epilog: its examples, kept as written ("\\b": click does not
+    re-wrap the paragraph)."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
 FORMATS = ("table", "json", "sarif")
 COLOR_MODES = ("auto", "always", "never")
 

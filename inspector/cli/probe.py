@@ -9,7 +9,12 @@ import click
 from inspector.cli import online, options
 
 
-@click.command()
+@click.command(
+    epilog=options.examples(
+        "inspector check registry.example.com/acme/app -c builder.toml",
+        "inspector check registry.example.com/acme/app -c builder.toml --format sarif",
+    )
+)
 @click.argument("app_image")
 @options.builder_options
 @options.mode_options
@@ -46,7 +51,12 @@ def check(app_image: str, **values: Any) -> None:
     raise SystemExit(0 if report.ok else 1)
 
 
-@click.command()
+@click.command(
+    epilog=options.examples(
+        "inspector mirrors -c builder.toml",
+        "inspector mirrors --builder registry.example.com/builder --json | jq -e .in_sync",
+    )
+)
 @options.builder_options
 @options.registry_options
 @options.output_options

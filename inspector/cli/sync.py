@@ -14,7 +14,12 @@ if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
 
 
-@click.command()
+@click.command(
+    epilog=options.examples(
+        "inspector sync -c builder.toml --dry-run",
+        "inspector sync -c builder.toml --only mirror.example.org/example/run:jammy",
+    )
+)
 @options.builder_options
 @options.registry_options
 @click.option(

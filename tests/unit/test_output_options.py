@@ -79,6 +79,15 @@ def test_every_command_offers_format_json_and_color(
     assert "--color [auto|always|never]" in out
 
 
+@pytest.mark.parametrize("command", ALL_COMMANDS)
+def test_every_help_ends_with_examples(capsys: pytest.CaptureFixture[str], command: str) -> None:
+    code, out, _ = run(capsys, command, "--help")
+    assert code == 0
+    tail = out.rstrip().split("Examples:")[-1].strip().splitlines()
+    assert "Examples:" in out and len(tail) >= 2
+    assert all(line.strip().startswith(f"inspector {command} ") for line in tail)
+
+
 def test_format_json_is_json_with_schema_version(capsys: pytest.CaptureFixture[str]) -> None:
     code, by_format, _ = run(capsys, *RESOLVE, "--format", "json")
     assert code == 0
