@@ -7,8 +7,6 @@ change nothing.
 
 from __future__ import annotations
 
-import json
-from importlib import resources
 from typing import Any
 
 SCHEMA_VERSION = "1.0"
@@ -32,9 +30,13 @@ SCHEMAS: dict[str, str] = {
 
 def text(command: str) -> str:
     """The schema of ``command``'s JSON document, as shipped."""
+    from importlib import resources  # here: `inspector --help` lists this command
+
     return resources.files("inspector.schemas").joinpath(SCHEMAS[command]).read_text("utf-8")
 
 
 def load(command: str) -> dict[str, Any]:
+    import json
+
     document: dict[str, Any] = json.loads(text(command))
     return document

@@ -204,3 +204,29 @@ def test_schema_rejects_a_document_missing_a_contract_key(
     document = json.loads(out)
     document["extra_key_from_a_later_version"] = 1  # additions are fine
     assert validator.is_valid(document)
+
+
+def test_terminal_at_80_columns_wraps_and_never_cuts(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    long_ref = "registry-mirror.internal.example.com:5000/platform/cnb/run-jammy-base:0.1.2"
+    builder = tmp_path / "builder.toml"
+    builder.write_text(
+        f'[[run.images]]\nimage = "docker.io/paketobuildpacks/run-jammy-base:latest"\n'
+        f'mirrors = ["{long_ref}"]\n'
+    )
+    tty = FakeTTY()
+    monkeypatch.setattr(sys, "stdout", tty)
+    monkeypatch.setenv("COLUMNS", "80")
+    with pytest.raises(SystemExit):
+        main(["resolve", "registry.example.com/acme/app", "-c", str(builder)])
+    out = re.sub(r"\x1b\[[0-9;]*m", "", "".join(tty.parts))
+    assert "…" not in out
+    assert max(len(line) for line in out.splitlines()) <= 80
+    # The reference column, read down: the folded pieces join into the whole reference.
+    lines = out.splitlines()
+    header = next(i for i, line in enumerate(lines) if " reference " in f" {line} ")
+    start = lines[header].index("reference")
+    end = lines[header].index("source")
+    pieces = "".join(line[start:end].strip() for line in lines[header + 2 :])
+    assert long_ref in pieces
