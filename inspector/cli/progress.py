@@ -88,12 +88,14 @@ def probing(message: str, client: RegistryClient | None = None) -> Iterator[None
     counter = ProbeCounter()
     if client is not None:
         counter.watch(client)
-    with console.status(counter.text(message)) as status:
+    from rich.text import Text  # not markup: "[::1]" in a reference is text
+
+    with console.status(Text(counter.text(message))) as status:
 
         async def tick() -> None:
             while True:
                 await asyncio.sleep(TICK)
-                status.update(counter.text(message))
+                status.update(Text(counter.text(message)))
 
         try:
             ticker = asyncio.get_running_loop().create_task(tick())

@@ -141,7 +141,7 @@ def _progress(*, enabled: bool) -> Iterator[_RichProgress | None]:
 
     columns = (
         SpinnerColumn(finished_text=" "),
-        TextColumn("{task.description}"),
+        TextColumn("{task.description}", markup=False),  # references are not markup
         BarColumn(),
         DownloadColumn(),
         TransferSpeedColumn(),
