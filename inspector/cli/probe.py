@@ -22,7 +22,12 @@ _depth_options = options._stack(
 )
 
 
-@click.command()
+@click.command(
+    epilog=options.examples(
+        "inspector check registry.example.com/acme/app -c builder.toml",
+        "inspector check registry.example.com/acme/app -c builder.toml --format sarif",
+    )
+)
 @click.argument("app_image")
 @options.builder_options
 @options.mode_options
@@ -42,8 +47,10 @@ def check(app_image: str, **values: Any) -> None:
     from inspector import reference
     from inspector.checks import pull_reference
     from inspector.checks.check import check as run_check
+    from inspector.cli import output
     from inspector.resolver import Mode, Selector
 
+    out = output.choose(values, "check")
     choice, user = options.builder_inputs(values)
     app = reference.parse(app_image)
     builders: list[Any] = []  # kept for its unknown keys, which count as findings
@@ -52,7 +59,7 @@ def check(app_image: str, **values: Any) -> None:
     async def job(client: Any) -> Any:
         builder = await online.load_builder(client, choice)
         builders.append(builder)
-        with online.progress(f"Probing run image candidates for {app_image}"):
+        with online.progress(f"Probing run image candidates for {app_image}", client):
             report = await run_check(
                 client,
                 app,
@@ -69,22 +76,30 @@ def check(app_image: str, **values: Any) -> None:
             return report, await pull_reference.probe_pull(client, report)
 
     report, pull = online.run(online.registry_options(values), job)
-    # Only the renderer asked for is imported.
-    if values["as_json"]:
+
+    def more_tables() -> Any:
+        from inspector.formats import human
+
+        return [*human.selector_error(report.resolution), *human.pull(pull)]
+
+    def more_document(document: dict[str, Any]) -> dict[str, Any]:
         from inspector.formats import json
 
-        document = json.check(report)
         document["pull"] = json.pull(pull)
-        json.dump(config_warnings.annotate(document, builders))
-    else:
-        from inspector.formats import human, table
+        return config_warnings.annotate(document, builders)
 
-        tables = [*human.check(report), *human.selector_error(report.resolution)]
-        table.render([*tables, *human.pull(pull)])
+    output.emit_report(
+        out, "check", report, choice.config, more_tables=more_tables, more_document=more_document
+    )
     raise SystemExit(config_warnings.exit_code(report.ok and (pull is None or pull.ok), builders))
 
 
-@click.command()
+@click.command(
+    epilog=options.examples(
+        "inspector mirrors -c builder.toml",
+        "inspector mirrors --builder registry.example.com/builder --json | jq -e .in_sync",
+    )
+)
 @options.builder_options
 @options.registry_options
 @_depth_options
@@ -97,14 +112,16 @@ def mirrors(**values: Any) -> None:
     Exit 1 when a mirror is missing, unreadable, partial, stale or broken.
     """
     from inspector.checks.mirrors import mirrors as run_mirrors
+    from inspector.cli import output
 
+    out = output.choose(values, "mirrors")
     choice, user = options.builder_inputs(values)
     builders: list[Any] = []  # kept for its unknown keys, which count as findings
 
     async def job(client: Any) -> Any:
         builder = await online.load_builder(client, choice)
         builders.append(builder)
-        with online.progress("Probing run images and mirrors"):
+        with online.progress("Probing run images and mirrors", client):
             return await run_mirrors(
                 client,
                 builder.run_images,
@@ -114,13 +131,11 @@ def mirrors(**values: Any) -> None:
             )
 
     report = online.run(online.registry_options(values), job)
-    # Only the renderer asked for is imported.
-    if values["as_json"]:
-        from inspector.formats import json
-
-        json.dump(config_warnings.annotate(json.mirrors(report), builders))
-    else:
-        from inspector.formats import human, table
-
-        table.render(human.mirrors(report))
+    output.emit_report(
+        out,
+        "mirrors",
+        report,
+        choice.config,
+        more_document=lambda document: config_warnings.annotate(document, builders),
+    )
     raise SystemExit(config_warnings.exit_code(report.ok, builders))

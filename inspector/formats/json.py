@@ -19,18 +19,20 @@ if TYPE_CHECKING:  # the check modules pull in httpx; offline commands never nee
     from inspector.checks.rebase import RebaseReport
 
 
-# The version of every JSON document's shape ("schema_version"); one constant for all.
-SCHEMA_VERSION = "1"
-
-
 def error(message: str) -> dict[str, Any]:
-    """The document for bad input under ``--json`` (contract: "Output, errors in JSON")."""
-    return {"schema_version": SCHEMA_VERSION, "error": {"message": message}}
+    """The document for bad input under ``--json`` (contract: "Output, errors in JSON");
+    ``dump`` puts ``schema_version`` first."""
+    return {"error": {"message": message}}
 
 
-def dump(document: dict[str, Any], stream: TextIO | None = None) -> None:
-    """One JSON document on stdout, nothing else."""
+def dump(document: dict[str, Any], stream: TextIO | None = None, *, versioned: bool = True) -> None:
+    """One JSON document on stdout, nothing else; ``schema_version`` first (not in SARIF,
+    whose own schema names its version)."""
     stream = stream or sys.stdout
+    if versioned and "schema_version" not in document:
+        from inspector.formats.schema import SCHEMA_VERSION
+
+        document = {"schema_version": SCHEMA_VERSION, **document}
     json.dump(document, stream, indent=2)
     stream.write("\n")
 

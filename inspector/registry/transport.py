@@ -291,8 +291,12 @@ class OriginPools(httpx.AsyncBaseTransport):
         shard.in_flight += 1
         try:
             response = await shard.transport.handle_async_request(request)
-        except BaseException:
+        except BaseException as error:
             shard.in_flight -= 1
+            from inspector.registry import fdlimit
+
+            if fdlimit.is_exhausted(error):  # a local limit, not the registry's failure
+                raise fdlimit.exhausted_error() from None
             raise
         if response.http_version == "HTTP/2" and shard is self._shards.get(origin, [None])[0]:
             self._multiplexed.add(origin)

@@ -610,7 +610,7 @@ def test_bad_input_exits_2_with_one_line(
     assert result.code == 2
     [line] = result.err.splitlines()
     assert result.json() == {
-        "schema_version": "1",
+        "schema_version": "1.0",
         "error": {"message": line.removeprefix("inspector: error: ")},
     }
     assert line.startswith("inspector: error:")
