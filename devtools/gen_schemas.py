@@ -28,20 +28,7 @@ PLATFORMS_LIST = {
         },
     },
 }
-# The contract's shape is the list; the object keyed by platform is what 0.1 wrote, kept
-# valid until every renderer writes the list (then drop this branch).
-PLATFORMS = {
-    "anyOf": [
-        PLATFORMS_LIST,
-        {
-            "type": "object",
-            "additionalProperties": {
-                "type": "object",
-                "required": ["digest", "run_image_digest", "in_sync"],
-            },
-        },
-    ]
-}
+PLATFORMS = PLATFORMS_LIST  # contract: a list matched as a multiset
 DETAIL_RULE = {
     "if": {"properties": {"status": {"enum": ["error", "unreachable"]}}, "required": ["status"]},
     "then": {"required": ["detail"], "properties": {"detail": S}},
@@ -119,7 +106,9 @@ check_candidates = {
     "type": "array",
     "minItems": 1,
     "items": obj(
-        [*RESOLVE_REQ, "status", "digest", "in_sync"], CHECK_CANDIDATE, allOf=[DETAIL_RULE]
+        [*RESOLVE_REQ, "status", "digest", "in_sync", "sync", "platforms", "problems"],
+        CHECK_CANDIDATE,
+        allOf=[DETAIL_RULE],
     ),
 }
 check = top(
@@ -129,7 +118,7 @@ check = top(
     {**RESOLUTION, "candidates": check_candidates, "in_sync": B},
 )
 mirror_entry = obj(
-    ["reference", "normalized", "status", "digest", "in_sync"],
+    ["reference", "normalized", "status", "digest", "in_sync", "sync", "platforms", "problems"],
     {
         "reference": S,
         "normalized": SN,
