@@ -162,32 +162,36 @@ mirrors = top(
         "in_sync": B,
     },
 )
+RUN_IMAGE_GROUP = obj(
+    ["image", "mirrors"],
+    {
+        "image": S,
+        "mirrors": {"type": "array", "items": S},
+        "user_mirrors": {"type": "array", "items": S},
+        "match_order": {
+            "type": "array",
+            "items": obj(
+                ["reference", "source"],
+                {
+                    "reference": S,
+                    "source": {"enum": ["user-mirror", "image", "mirror"]},
+                },
+            ),
+        },
+    },
+)
 builder = top(
     "builder",
     "inspector builder --json",
-    ["run_images"],
+    ["run_images", "run_image_groups"],
     {
+        # pack builder inspect's own shape: the run images in match order.
         "run_images": {
             "type": "array",
-            "items": obj(
-                ["image", "mirrors"],
-                {
-                    "image": S,
-                    "mirrors": {"type": "array", "items": S},
-                    "user_mirrors": {"type": "array", "items": S},
-                    "match_order": {
-                        "type": "array",
-                        "items": obj(
-                            ["reference", "source"],
-                            {
-                                "reference": S,
-                                "source": {"enum": ["user-mirror", "image", "mirror"]},
-                            },
-                        ),
-                    },
-                },
-            ),
-        }
+            "items": obj(["name"], {"name": S, "user_configured": B}),
+        },
+        # inspector's view: each run image with its mirrors and the user mirrors for it.
+        "run_image_groups": {"type": "array", "items": RUN_IMAGE_GROUP},
     },
 )
 preflight = top(

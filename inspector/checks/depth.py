@@ -81,20 +81,28 @@ class Depth:
     def __init__(self, client: RegistryClient, *, deep: bool = False) -> None:
         self.client = client
         self.deep = deep
-        self._bodies: dict[str, asyncio.Task[Manifest]] = {}
+        # GETs once per registry + repository + digest (a failure is remembered too, so a
+        # child listed a thousand times is asked for once); a body any repository served
+        # is reused for the same digest (content addressing).
+        self._bodies: dict[tuple[str, str, str], asyncio.Task[Manifest]] = {}
+        self._found: dict[str, Manifest] = {}
         self._present: dict[tuple[str, str, str, str], asyncio.Task[bool]] = {}
 
     # -- bodies ----------------------------------------------------------------------
 
     async def manifest(self, ref: Reference, digest: str) -> Manifest:
-        """GET by digest, once per digest (any repository holding it serves the same bytes)."""
+        """GET by digest, once per repository; a body already read anywhere is reused."""
+        found = self._found.get(digest)
+        if found is not None:
+            return found
+        key = (canonical(ref.registry), ref.repository, digest)
         try:
             result: Manifest = await _once(
-                self._bodies, digest, lambda: self.client.get_manifest(ref, digest)
+                self._bodies, key, lambda: self.client.get_manifest(ref, digest)
             )
         except RegistryError as error:
-            self._bodies.pop(digest, None)  # another repository may still have it
             raise Unverifiable(f"reading {digest}: {error.detail}") from None
+        self._found[digest] = result
         return result
 
     async def tree(self, ref: Reference, digest: str, media_type: str | None) -> Tree:
@@ -104,14 +112,18 @@ class Depth:
             return single(digest)
         top = (await self.manifest(ref, digest)).json()
         nested: dict[str, Any] = {}
-        fanout = push.Fanout()  # a bounded number of nested indexes in all, each read once
+        # A bounded number of distinct manifests in the whole tree (as sync's copy has):
+        # a hostile index of thousands of children is refused before one is asked for.
+        fanout = push.Fanout()
         level, depth = [top], 0
         while level and depth + 1 < MAX_DEPTH:
-            wanted = [d.digest for doc in level for d in descriptors(doc) if d.is_index]
+            listed = [d for doc in level for d in descriptors(doc)]
             try:
-                wanted = fanout.take([d for d in wanted if d not in nested])
+                fanout.take([d.digest for d in listed])
             except RegistryError as error:
                 raise Unverifiable(error.detail) from None
+            wanted = [d.digest for d in listed if d.is_index and d.digest not in nested]
+            wanted = list(dict.fromkeys(wanted))
             documents = await asyncio.gather(
                 *(self._maybe(ref, d) for d in wanted), return_exceptions=False
             )
@@ -149,6 +161,7 @@ class Depth:
             f"/v2/{ref.repository}/{kind}/{digest}",
             headers=headers,
             kind=f"{kind[:-1]} HEAD",
+            repository=ref.repository,  # the token's scope, as data
         )
         await response.aclose()
         if response.status_code == 200:
@@ -201,7 +214,7 @@ class Depth:
                 jobs.append(check_manifest(leaf.digest, leaf.label, False))
         await asyncio.gather(*jobs)
         if deep:
-            chosen = tree.leaves if leaves is None else tuple(leaves)
+            chosen = dict.fromkeys(tree.leaves if leaves is None else leaves)  # each once
             await asyncio.gather(
                 *(self._leaf_blobs(ref, source, leaf, problems, unchecked) for leaf in chosen)
             )

@@ -45,7 +45,6 @@ async def load_tree(client: RegistryClient, ref: Reference, digest: str) -> Imag
     children: list[Manifest] = []
     blobs: dict[str, push.Blob] = {}
     fanout = push.Fanout()  # each child once, and a bounded number in all
-    fanout.take([digest])
 
     async def walk(manifest: Manifest, depth: int) -> None:
         document = manifest.json()
@@ -53,7 +52,8 @@ async def load_tree(client: RegistryClient, ref: Reference, digest: str) -> Imag
             if depth >= MAX_INDEX_DEPTH:
                 raise RegistryError(Status.ERROR, "indexes nested too deeply")
             # A child listed twice (e.g. under two platforms) is fetched and copied once.
-            digests = fanout.take([_blob(d).digest for d in _descriptors(document, "manifests")])
+            listed = fanout.take([_blob(d).digest for d in _descriptors(document, "manifests")])
+            digests = [d for d in listed if d != digest]  # an index listing itself
             fetched = await asyncio.gather(*(client.get_manifest(ref, d) for d in digests))
             for child in fetched:
                 await walk(child, depth + 1)

@@ -67,7 +67,8 @@ def resolution(r: Resolution) -> dict[str, Any]:
         # What pack pulls for the pick: the pick through pack's [registry-mirrors].
         "pull_reference": r.pull_reference,
         **({"pull_error": r.pull_error} if r.pull_error else {}),
-        **({"error": r.error} if r.error else {}),
+        # Not "error": that key is the bad-input document's (contract).
+        **({"selection_error": r.error} if r.error else {}),
         "candidates": [candidate(c, r) for c in r.candidates],
     }
 
