@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import httpx
 
 from inspector import __version__
+from inspector.errors import ConfigError
 from inspector.reference import Reference
 from inspector.registry.auth import (
     SCOPE_EXTENSION,
@@ -48,7 +49,6 @@ from inspector.registry.transport import (
     origin_of,
     tls_context,
 )
-from inspector.sources.model import ConfigError
 
 if TYPE_CHECKING:
     from tenacity import AsyncRetrying, RetryCallState

@@ -19,10 +19,10 @@ from pathlib import Path
 
 import httpx
 
+from inspector import toml_file
+from inspector.errors import ConfigError
 from inspector.reference import DOCKER_HUB_ENDPOINT, DOCKER_HUB_HOSTS
 from inspector.registry.ports import url_port_problem
-from inspector.sources import toml_file
-from inspector.sources.model import ConfigError
 
 WHAT = "registry config"
 KEYS = ("endpoint", "ca-file", "insecure")
