@@ -142,7 +142,7 @@ def sync_cell(e: Evaluated) -> str:
 
 
 def status_cell(e: Evaluated) -> str:
-    detail = f": {e.probe.detail}" if e.probe.detail and e.probe.status.value != "missing" else ""
+    detail = f": {e.probe.detail}" if e.probe.detail else ""
     return f"{e.probe.status.value}{detail}"
 
 

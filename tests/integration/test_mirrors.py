@@ -232,8 +232,9 @@ def test_plain_table_in_match_order(
     assert [(row[0], row[2], row[-1]) for row in rows] == [
         ("registry.example.com/example/run:1.0", "available", "(reference)"),
         ("mirror.example.org/example/run:1.0", "available", "NO"),
-        ("mirror.example.org/gone/run:1.0", "missing", "-"),
+        ("mirror.example.org/gone/run:1.0", "missing:", "-"),
     ]
+    assert "missing: repository not found" in lines[4]
     assert lines[-1] == "FAIL: 2 of 2 mirror(s) missing, unreadable or stale"
     assert "\x1b[" not in result.out
 
