@@ -609,3 +609,35 @@ def test_one_registry_failing_does_not_block_or_hide_the_others() -> None:
 
     assert [r.status for r in results] == [Status.UNREACHABLE, Status.AVAILABLE, Status.UNREACHABLE]
     assert elapsed < 0.2 * client_module.CEILING_FACTOR + 0.5
+
+
+# --- get_manifest checks its own digest (probe() checks too, so test it alone) -------------
+
+
+def test_get_manifest_by_digest_refuses_a_body_that_hashes_otherwise(router: respx.Router) -> None:
+    other = json.dumps({"schemaVersion": 2, "mediaType": DOCKER_MANIFEST, "config": {}}).encode()
+    # No Docker-Content-Digest to compare with: only the digest asked for can catch it.
+    router.get(f"{BASE}/v2/example/run/manifests/{DIGEST}").respond(
+        200, headers={"Content-Type": DOCKER_MANIFEST}, content=other
+    )
+
+    async def job(client: RegistryClient) -> Any:
+        try:
+            return await client.get_manifest(REF, DIGEST)
+        except RegistryError as error:
+            return error
+
+    error = run(router, job)
+
+    assert isinstance(error, RegistryError)
+    assert error.detail == "digest mismatch: body does not hash to the digest asked for"
+
+
+def test_get_manifest_by_digest_returns_the_body_that_hashes_to_it(router: respx.Router) -> None:
+    router.get(f"{BASE}/v2/example/run/manifests/{DIGEST}").respond(
+        200, headers={"Content-Type": DOCKER_MANIFEST}, content=BODY
+    )
+
+    manifest = run(router, lambda client: client.get_manifest(REF, DIGEST))
+
+    assert (manifest.digest, manifest.media_type, manifest.body) == (DIGEST, DOCKER_MANIFEST, BODY)
