@@ -263,3 +263,27 @@ def test_a_refused_manifest_put_fails_with_the_registrys_code(
     # The one mapping: status, distribution's code, its message made printable.
     assert row["detail"].endswith("HTTP 403 DENIED: tag [31m immutable")
     assert served(mirror, "example/run", "1.0") is None
+
+
+def test_a_blob_check_the_mirror_cannot_answer_fails_that_mirror(
+    registry_factory: RegistryFactory,
+    mirror_proxy: tuple[RegistryProcess, FaultProxy],
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    primary = registry_factory()
+    mirror, proxy = mirror_proxy
+    push_image(primary.url, "example/run", "1.0")
+    proxy.add(RESPOND, method="HEAD", path=r"/blobs/", status=500, body=b"")
+    builder = builder_toml(tmp_path, (RUN, [MIRROR_RUN]))
+
+    result = sync(
+        capsys, builder, *endpoints(registry_example_com=primary, mirror_example_org=proxy.url)
+    )
+
+    assert result.code == 1, result
+    (row,) = rows(result)
+    assert row["action"] == "failed"
+    assert row["detail"].startswith("HEAD blob sha256:") and row["detail"].endswith(": HTTP 500")
+    assert served(mirror, "example/run", "1.0") is None
+    assert proxy.seen("POST") == [] and proxy.seen("PUT") == []  # nothing attempted
