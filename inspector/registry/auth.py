@@ -260,7 +260,11 @@ class RegistryAuth(httpx.Auth):
     ) -> httpx.Request:
         # Marked, so the policy hook checks it and every redirect of it (httpx copies
         # extensions to a redirect), and the transport caps its body.
-        extensions: dict[str, object] = {BODY_LIMIT: MAX_TOKEN_RESPONSE_BYTES + 1}
+        extensions: dict[str, object] = {
+            BODY_LIMIT: MAX_TOKEN_RESPONSE_BYTES + 1,
+            # Built here, not by the client: the connect and read bounds must be set too.
+            "timeout": httpx.Timeout(self._timeout).as_dict(),
+        }
         if credential is not None and credential.identity_token:
             # An identity token is an OAuth2 refresh token (docker login with a helper).
             form = {

@@ -138,7 +138,7 @@ class RegistryClient:
             hosts,
             self.keychain,
             timeout=timeout,
-            ping=lambda request: self._send(request, "ping", stream=True),
+            ping=self._ping,
             on_token_request=lambda: self.stats.count("token"),
         )
 
@@ -166,6 +166,15 @@ class RegistryClient:
             for base in self.hosts.base_urls(name):
                 special[origin_of(httpx.URL(base))] = context
         return OriginPools(special, http2=http2)
+
+    async def _ping(self, url: str) -> httpx.Response:
+        try:
+            request = self._http.build_request("GET", url)  # the client's timeouts, headers
+        except (httpx.InvalidURL, UnicodeError) as error:
+            # Valid registry names for pack (Go's net/url: "host:", "::1", "a]b") that
+            # are no URL httpx can request: that candidate's error, not a crash.
+            raise RegistryError(Status.ERROR, f"cannot make a URL of it: {error}") from None
+        return await self._send(request, "ping", stream=True)
 
     async def _send(
         self,

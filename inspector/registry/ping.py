@@ -24,7 +24,7 @@ from inspector.registry.hosts import RegistryHosts
 from inspector.registry.model import Status
 from inspector.registry.policy import warn_other_host
 
-Send = Callable[[httpx.Request], Awaitable[httpx.Response]]
+Ping = Callable[[str], Awaitable[httpx.Response]]  # GET this URL (the client builds it)
 
 
 @dataclass
@@ -44,7 +44,7 @@ class Registries:
         keychain: Keychain,
         *,
         timeout: float,
-        ping: Send,
+        ping: Ping,
         on_token_request: Callable[[], None],
     ) -> None:
         self.hosts = hosts
@@ -103,13 +103,7 @@ class Registries:
         raise RegistryError(Status.UNREACHABLE, "; ".join(failures))
 
     async def _ping_one(self, base: str) -> httpx.Response:
-        try:
-            request = httpx.Request("GET", f"{base}/v2/")
-        except (httpx.InvalidURL, UnicodeError) as error:
-            # Valid registry names for pack (Go's net/url: "host:", "::1", "a]b") that
-            # are no URL httpx can request: that candidate's error, not a crash.
-            raise RegistryError(Status.ERROR, f"cannot make a URL of it: {error}") from None
-        response = await self._ping_request(request)
+        response = await self._ping_request(f"{base}/v2/")
         await response.aclose()  # only the status and challenge matter: never read a body
         return response
 

@@ -574,3 +574,12 @@ def test_check_with_one_hanging_mirror_reports_the_others(
     assert mirror["status"] == "unreachable" and "timed out" in mirror["detail"]
     assert result.code == 1
     assert json.loads(result.out)["in_sync"] is False
+
+
+def test_a_ping_that_hangs_costs_one_timeout(proxy: FaultProxy, image: PushedImage) -> None:
+    proxy.add(HANG, method="GET", path=r"^/v2/$")
+
+    result, elapsed = probe(proxy.url)
+
+    assert result.status is Status.UNREACHABLE and "timed out" in (result.detail or "")
+    assert TIMEOUT <= elapsed < ONE_TIMEOUT

@@ -6,22 +6,18 @@ for a missing repository — one extra request per missing reference tells them 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from cli_support import builder_toml, endpoints, inspector, isolate
 
 from devtools.localregistry import RegistryProcess, TokenServer, push_image
 from inspector.reference import parse
-from inspector.registry import retry as retry_module
 from inspector.registry.client import RegistryClient, RegistryError
 from inspector.registry.credentials import Keychain
 from inspector.registry.errors import Missing
 from inspector.registry.hosts import HostConfig, RegistryHosts
 from inspector.registry.model import Probe, Status
-from tests.integration.fault_proxy import RESPOND, FaultProxy
 
 NAME = "registry.example.com"
 NO_DIGEST = "sha256:" + "0" * 64
@@ -122,47 +118,3 @@ def test_what_is_missing_on_a_token_registry_costs_no_extra_token(
         ("repository:public/gone:pull",),
         ("repository:public/run:pull",),
     ]
-
-
-class _ProxiedRealm:
-    """The token server as the registry names it: behind a fault proxy."""
-
-    def __init__(self, server: TokenServer, proxy: FaultProxy) -> None:
-        self._server, self._proxy = server, proxy
-
-    @property
-    def realm(self) -> str:
-        return f"{self._proxy.url}/token"
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._server, name)
-
-
-def test_a_token_server_503_is_waited_out_and_counted(
-    registry_factory: Callable[..., RegistryProcess],
-    token_server: TokenServer,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setattr(retry_module, "BACKOFF_INITIAL", 0.01)
-    with FaultProxy(f"127.0.0.1:{token_server.port}") as proxy:
-        registry = registry_factory(token=_ProxiedRealm(token_server, proxy))
-        push_image(registry.url, "public/run", "1.0", auth=("alice", "s3cret"))
-        token_server.reset()
-        seeded = len(proxy.seen("GET", "/token"))
-        proxy.add(RESPOND, method="GET", path=r"^/token", status=503, times=1)
-
-        async def go() -> tuple[Probe, dict[str, int], int]:
-            hosts = RegistryHosts({NAME: HostConfig(endpoint=registry.url)})
-            async with RegistryClient(hosts, Keychain({})) as client:
-                result = await client.probe(parse(f"{NAME}/public/run:1.0"))
-                return result, dict(client.stats.by_kind), client.token_requests()
-
-        result, stats, tokens = asyncio.run(go())
-
-        assert result.status is Status.AVAILABLE, result.detail
-        # The 503 came from the proxy; the retry got the token from the server.
-        assert len(proxy.seen("GET", "/token")) - seeded == 2
-        assert [tuple(r["scopes"]) for r in token_server.requests] == [
-            ("repository:public/run:pull",)
-        ]
-        assert stats["token"] == tokens == 2
