@@ -84,14 +84,15 @@ async def push_access(client: RegistryClient, ref: Reference) -> PushAccess:
             f"/v2/{ref.repository}/blobs/uploads/",
             kind="upload POST",
             repository=ref.repository,
-            stream=True,  # the body is never read
+            stream=True,  # only a refusal's body is read (capped), for its error code
         )
+        status = started.status_code
+        refusal = await RegistryError.from_response(started) if status != 202 else None
         await started.aclose()
     except RegistryError as error:
         return PushAccess(False, f"{error.status.value}: {error.detail}", error.http_status)
-    status = started.status_code
-    if status != 202:
-        return PushAccess(False, _refusal(status), status)
+    if refusal is not None:
+        return PushAccess(False, _refusal(refusal), status)
     location = started.headers.get("location")
     if not location:
         return PushAccess(True, "upload accepted, but no Location to cancel it", status)
@@ -122,16 +123,15 @@ async def _cancel(
     return PushAccess(True, f"upload accepted; cancel answered HTTP {response.status_code}", status)
 
 
-def _refusal(status: int) -> str:
-    if status == 401:
-        return "HTTP 401: the registry wants credentials with push rights (docker login?)"
-    if status == 403:
-        return "HTTP 403: your credentials may not push to this repository"
-    if status == 404:
-        return "HTTP 404: the registry has no such repository (or hides it)"
-    if status == 405:
-        return "HTTP 405: the registry does not accept uploads (read-only or a pull-through cache)"
-    return f"HTTP {status}: the registry refused the upload"
+def _refusal(error: RegistryError) -> str:
+    """The one mapping's words (``HTTP 401 UNAUTHORIZED: …``), and what they mean here."""
+    hints = {
+        401: "the registry wants credentials with push rights (docker login?)",
+        403: "your credentials may not push to this repository",
+        404: "the registry has no such repository (or hides it)",
+        405: "the registry does not accept uploads (read-only or a pull-through cache)",
+    }
+    return f"{error.detail}: {hints.get(error.http_status or 0, 'the registry refused the upload')}"
 
 
 def judge(

@@ -206,7 +206,7 @@ def _is_index(e: Evaluated) -> bool:
 
 
 def status_cell(e: Evaluated) -> str:
-    detail = f": {e.probe.detail}" if e.probe.detail and e.probe.status.value != "missing" else ""
+    detail = f": {e.probe.detail}" if e.probe.detail else ""
     return f"{e.probe.status.value}{detail}"
 
 

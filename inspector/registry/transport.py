@@ -33,6 +33,9 @@ Origin = tuple[str, str, int | None]  # scheme, host, port (None: the scheme's d
 DECODE_CHUNK = 64 * 1024  # most bytes one decoding step may produce
 MAX_ENCODINGS = 4  # stacked Content-Encodings beyond this are refused
 MAX_NON_SUCCESS_BODY = 64 * 1024  # an error, 401 or redirect body: only ever a message
+# A request extension: the most bytes of a 2xx body its reader wants (a token answer);
+# more is cut off, so the reader sees a body one byte over its own limit.
+BODY_LIMIT = "inspector.body_limit"
 _CODINGS = frozenset({"gzip", "x-gzip", "deflate"})
 
 
@@ -207,10 +210,10 @@ class _Capped(httpx.AsyncByteStream):
         await self._stream.aclose()
 
 
-def bounded(response: httpx.Response) -> None:
+def bounded(response: httpx.Response, success_limit: int | None = None) -> None:
     """Put the body of ``response`` (just off the wire) behind our decoder and caps."""
     assert isinstance(response.stream, httpx.AsyncByteStream)
-    limit = None if 200 <= response.status_code < 300 else MAX_NON_SUCCESS_BODY
+    limit = success_limit if 200 <= response.status_code < 300 else MAX_NON_SUCCESS_BODY
     encoding = response.headers.get("content-encoding", "")
     codings = [c.strip().lower() for c in encoding.split(",") if c.strip()]
     codings = [c for c in codings if c != "identity"]
@@ -302,7 +305,8 @@ class OriginPools(httpx.AsyncBaseTransport):
             self._multiplexed.add(origin)
         assert isinstance(response.stream, httpx.AsyncByteStream)
         response.stream = _Released(response.stream, shard)
-        bounded(response)
+        limit = request.extensions.get(BODY_LIMIT)
+        bounded(response, limit if isinstance(limit, int) else None)
         return response
 
     async def aclose(self) -> None:

@@ -509,7 +509,8 @@ def test_table_lists_candidates_in_rank_order_with_statuses(
         ["2", "registry.example.com/example/run"],
         ["3", "registry.example.com/gone/run"],
     ]
-    assert [row[4] for row in rows] == ["available", "available", "missing"]
+    assert [row[4] for row in rows] == ["available", "available", "missing:"]
+    assert "missing: repository not found" in lines[header + 3]
     assert rows[0][5] == image.digest.removeprefix("sha256:")[:12]
     assert lines[header + 2].endswith("<- pack's pick")
     assert lines[header + 4].startswith("registry.example.com/example/run: stale: serves sha256:")
@@ -559,10 +560,15 @@ def test_one_manifest_request_per_unique_candidate(
         "registry.example.com/example/run:latest",
         "mirror.example.org/example/run:latest",
     }
-    for process in (hub, mirror):
-        # One ping and one manifest HEAD per registry; no GET of a manifest at all.
-        assert sorted(m for m, _ in inspector_requests(process)) == ["GET", "HEAD"]
-        assert ("GET", "/v2/") in inspector_requests(process)
+    # One ping and one manifest HEAD on Docker Hub; no GET of a manifest at all.
+    assert sorted(m for m, _ in inspector_requests(hub)) == ["GET", "HEAD"]
+    assert ("GET", "/v2/") in inspector_requests(hub)
+    # The missing one costs one more: tags/list, to say what is missing.
+    assert sorted(inspector_requests(mirror)) == [
+        ("GET", "/v2/"),
+        ("GET", "/v2/example/run/tags/list?n=1"),
+        ("HEAD", "/v2/example/run/manifests/latest"),
+    ]
     # pack's pick (on the preferred registry) is verified down to its two blobs.
     picked = inspector_requests(preferred)
     assert sorted(m for m, _ in picked) == ["GET", "GET", "HEAD", "HEAD", "HEAD"]

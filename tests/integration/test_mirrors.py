@@ -232,9 +232,10 @@ def test_plain_table_in_match_order(
     assert [(row[0], row[2], row[-1]) for row in rows] == [
         ("registry.example.com/example/run:1.0", "available", "(reference)"),
         ("mirror.example.org/example/run:1.0", "available", "stale"),
-        ("mirror.example.org/gone/run:1.0", "missing", "-"),
+        ("mirror.example.org/gone/run:1.0", "missing:", "-"),
     ]
     assert "NO: stale" in lines[3]
+    assert "missing: repository not found" in lines[4]
     assert any(
         line.startswith("mirror.example.org/example/run:1.0: stale: serves sha256:")
         for line in lines

@@ -91,25 +91,31 @@ def test_one_manifest_request_per_unique_candidate_and_one_ping_per_registry(
 
     assert result.code == 1, result.err  # missing mirrors are findings
     unique = {image for _, image in first + second}
+    missing = {(HUB, f"team/run-{i}", "latest") for i in range(0, 12, 3)}
+    missing |= {(HUB, "team/gone", "latest"), (PRIVATE, "team/gone", "1.0")}
     for name, registry in registries.items():
-        wanted = Counter(
+        heads = Counter(
             ("HEAD", f"/v2/{repo}/manifests/{tag}") for reg, repo, tag in unique if reg == name
+        )
+        # A missing image costs one more request: tags/list says repository or tag.
+        lists = Counter(
+            ("GET", f"/v2/{repo}/tags/list?n=1") for reg, repo, _ in missing if reg == name
         )
         if command[0] == "check" and name == PRIVATE:
             # pack's pick (the run image, on the app's registry) is verified down to its
             # blobs: one GET of its manifest, one HEAD per blob. A single-manifest image
             # has no children: `mirrors` costs nothing more than the HEADs.
             run = pushed[0]
-            wanted[("GET", f"/v2/team/run-0/manifests/{run.digest}")] += 1
+            heads[("GET", f"/v2/team/run-0/manifests/{run.digest}")] += 1
             for blob in (run.config_digest, *run.layer_digests):
-                wanted[("HEAD", f"/v2/team/run-0/blobs/{blob}")] += 1
+                heads[("HEAD", f"/v2/team/run-0/blobs/{blob}")] += 1
         sent = Counter(inspector_requests(registry))
         pings = sent.pop(("GET", "/v2/"), 0)
         assert pings == 1, name
         # Every unique image exactly once, by HEAD; nothing else at all (no GET of a
         # manifest: distribution answers HEAD with Docker-Content-Digest).
-        assert sent == wanted, name
-        manifests = sum(n for (_, path), n in wanted.items() if "/manifests/" in path)
+        assert sent == heads + lists, name
+        manifests = sum(n for (_, path), n in heads.items() if "/manifests/" in path)
         assert registry.manifest_requests() - registry.manifest_requests("PUT") == manifests
 
 
@@ -175,7 +181,18 @@ def test_token_registry_one_token_per_repository_and_no_wasted_401(
         ("HEAD", f"/v2/{repo}/manifests/{tag}") for _, repo, tag in unique
     )
     assert sorted({e.status for e in manifests}) == [200, 404]
-    assert len(sent) == 1 + len(unique)
+    # The two missing ones: one tags/list each, under the token already fetched.
+    lists = [(e.path, e.status) for e in sent if "/tags/list" in e.path]
+    assert sorted(lists) == [
+        ("/v2/public/app-1/tags/list?n=1", 200),
+        ("/v2/public/app-9/tags/list?n=1", 404),
+    ]
+    assert len(sent) == 1 + len(unique) + 2
+    details = {
+        m["reference"]: m.get("detail") for g in result.json()["run_images"] for m in g["mirrors"]
+    }
+    assert details["registry.example.com/public/app-1"] == "tag not found"
+    assert details["registry.example.com/public/app-9:1.0"] == "repository not found"
 
 
 # --- depth: an index with P platforms and M mirrors ---------------------------------------
