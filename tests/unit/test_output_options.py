@@ -113,7 +113,10 @@ def test_bad_output_choices_are_bad_input(
 ) -> None:
     code, out, err = run(capsys, *argv)
     assert code == 2
-    assert out == ""
+    if "--json" in argv:  # JSON was asked for: the error document, nothing else
+        assert set(json.loads(out)) == {"schema_version", "error"}
+    else:
+        assert out == ""
     assert len(err.splitlines()) == 1 and "Traceback" not in err
 
 
