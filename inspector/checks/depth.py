@@ -178,8 +178,7 @@ class Depth:
                     return False
                 raise
             return True
-        status = Status.UNAUTHORIZED if response.status_code in (401, 403) else Status.ERROR
-        raise RegistryError(status, f"HTTP {response.status_code}", response.status_code)
+        raise RegistryError.from_status(response.status_code)  # the one mapping
 
     async def verify(
         self,
