@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import contextlib
 import difflib
+import glob
 import io
 import os
 import re
@@ -86,7 +87,14 @@ def normalize(lines: list[str]) -> list[str]:
 def run(command: str, env: dict[str, str], last: int) -> tuple[int, list[str]]:
     if command == "echo $?":
         return last, [str(last)]
-    argv = shlex.split(command)
+    # As a shell would: words with a wildcard expand to the matching files, sorted.
+    argv = [
+        path
+        for word in shlex.split(command)
+        for path in (
+            sorted(glob.glob(word, root_dir=demo.ROOT)) or [word] if "*" in word else [word]
+        )
+    ]
     if argv[0] != "inspector":
         raise ValueError(f"README command not understood: {command}")
     done = subprocess.run(
