@@ -55,7 +55,7 @@ def router() -> respx.Router:
 
 @pytest.fixture
 def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Every retry sleep, recorded and cut to nothing (tenacity sleeps via asyncio.sleep)."""
+    """Every retry sleep, recorded and cut to nothing (the retry loop sleeps via asyncio.sleep)."""
     recorded: list[float] = []
     real_sleep = asyncio.sleep
 
