@@ -177,12 +177,13 @@ def check_only(
     """Every ``--only`` value must name a mirror, as written or normalized (bad input else)."""
     mirrors = [c for c in candidates(run_images, user_mirrors, "") if c.source is not Source.IMAGE]
     for value in only:
-        if not any(_matches(value, c.reference, c.normalized) for c in mirrors):
+        if not any(matches(value, c.reference, c.normalized) for c in mirrors):
             listed = ", ".join(dict.fromkeys(c.reference for c in mirrors)) or "none"
             raise InputError(f"--only {value!r}: not a mirror of the builder (mirrors: {listed})")
 
 
-def _matches(value: str, reference: str, normalized: str | None) -> bool:
+def matches(value: str, reference: str, normalized: str | None) -> bool:
+    """``value`` (an ``--only`` word) names this mirror: as written, or normalized."""
     if value == reference:
         return True
     try:
@@ -372,7 +373,7 @@ def _jobs(report: MirrorsReport, only: Sequence[str]) -> list[_Job]:
         for mirror in group.mirrors:
             candidate = mirror.candidate
             if only and not any(
-                _matches(v, candidate.reference, candidate.normalized) for v in only
+                matches(v, candidate.reference, candidate.normalized) for v in only
             ):
                 continue
             key = candidate.normalized or candidate.reference

@@ -142,16 +142,8 @@ def _allowed_registries(values: tuple[str, ...]) -> frozenset[str]:
 
 def _on_registries(report: Any, allowed: frozenset[str], only: tuple[str, ...]) -> tuple[str, ...]:
     """The mirrors (as written) on an allowed registry, within ``--only`` if given."""
-    from inspector.reference import ReferenceError, parse
+    from inspector.checks.sync import matches
     from inspector.registry.hosts import canonical
-
-    def named(value: str, reference: str, normalized: str | None) -> bool:
-        if value == reference:
-            return True
-        try:
-            return normalized is not None and parse(value).normalized == normalized
-        except ReferenceError:
-            return False
 
     chosen: list[str] = []
     for group in report.run_images:
@@ -160,7 +152,8 @@ def _on_registries(report: Any, allowed: frozenset[str], only: tuple[str, ...]) 
             ref = candidate.ref
             if ref is None or canonical(ref.registry.lower()) not in allowed:
                 continue
-            if only and not any(named(v, candidate.reference, candidate.normalized) for v in only):
+            named = (matches(v, candidate.reference, candidate.normalized) for v in only)
+            if only and not any(named):
                 continue
             chosen.append(candidate.reference)
     return tuple(dict.fromkeys(chosen))

@@ -34,7 +34,7 @@ from inspector.registry.auth import SCOPE_EXTENSION, repository_scope
 from inspector.registry.credentials import Keychain
 from inspector.registry.defaults import CEILING_FACTOR, DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT
 from inspector.registry.errors import MAX_REDIRECTS, RegistryError
-from inspector.registry.hosts import RegistryHosts
+from inspector.registry.hosts import RegistryHosts, canonical
 from inspector.registry.manifests import (
     DOCKER_LIST,
     DOCKER_MANIFEST,
@@ -141,6 +141,7 @@ class RegistryClient:
             ping=self._ping,
             on_token_request=lambda: self.stats.count("token"),
         )
+        self._by_digest = manifests.ByDigest()
 
     async def __aenter__(self) -> RegistryClient:
         return self
@@ -277,8 +278,12 @@ class RegistryClient:
 
     async def get_manifest(self, ref: Reference, identifier: str | None = None) -> Manifest:
         """GET a manifest, capped at 4 MiB, and check its digest against what was asked
-        and against ``Docker-Content-Digest``."""
-        return await manifests.get_manifest(self, ref, identifier)
+        and against ``Docker-Content-Digest``. By digest, once per run (see ``ByDigest``)."""
+        wanted = identifier or ref.identifier
+        if not wanted.startswith("sha256:"):  # a tag may move: always asked
+            return await manifests.get_manifest(self, ref, identifier)
+        key = (canonical(ref.registry), ref.repository, wanted)
+        return await self._by_digest.get(key, lambda: manifests.get_manifest(self, ref, wanted))
 
     async def probe(self, ref: Reference) -> Probe:
         """Exists? Which digest? For a missing one: repository, tag or digest missing?"""

@@ -16,6 +16,7 @@ import asyncio
 import hashlib
 import json
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -225,3 +226,36 @@ def _media_type(content_type: str, document: dict[str, Any]) -> str:
     if isinstance(document.get("mediaType"), str):
         return str(document["mediaType"])
     return header or "application/json"
+
+
+class ByDigest:
+    """Manifests read by digest in one run, each GET made once per registry, repository
+    and digest: a digest names immutable bytes, so the verdicts, the copy and the pull
+    check can share one read (Docker Hub counts manifest GETs against its pull limit).
+    A failure is remembered too, so a child listed a thousand times is asked for once.
+    Bounded: bodies are kept up to ``BUDGET`` bytes in all; past that a read is not kept."""
+
+    BUDGET = 64 * 1024 * 1024
+
+    def __init__(self) -> None:
+        self._reads: dict[tuple[str, str, str], asyncio.Task[Manifest]] = {}
+        self._kept = 0
+
+    async def get(
+        self, key: tuple[str, str, str], read: Callable[[], Awaitable[Manifest]]
+    ) -> Manifest:
+        task = self._reads.get(key)
+        if task is None:
+            task = asyncio.ensure_future(read())
+            if self._kept < self.BUDGET:
+                self._reads[key] = task
+                task.add_done_callback(lambda done: self._account(key, done))
+        return await asyncio.shield(task)
+
+    def _account(self, key: tuple[str, str, str], done: asyncio.Task[Manifest]) -> None:
+        if done.cancelled() or done.exception() is not None:
+            return
+        self._kept += len(done.result().body)
+        if self._kept > self.BUDGET:
+            self._reads.pop(key, None)
+            self._kept -= len(done.result().body)

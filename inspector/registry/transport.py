@@ -143,9 +143,15 @@ class _Decoded(httpx.AsyncByteStream):
         # MAX_WBITS | 32 reads a zlib or a gzip header; the last coding applied comes off first.
         layers = [zlib.decompressobj(zlib.MAX_WBITS | 32) for _ in self._codings]
         left = self._limit
-        try:
+
+        async def raw_then_end() -> AsyncIterator[tuple[bytes, bool]]:
             async for raw in self._stream:
-                for piece in _inflate(layers, 0, raw):
+                yield raw, False
+            yield b"", True
+
+        try:
+            async for raw, final in raw_then_end():
+                for piece in _inflate(layers, 0, raw, final=final):
                     if left is not None:
                         piece = piece[:left]
                         left -= len(piece)
@@ -153,14 +159,6 @@ class _Decoded(httpx.AsyncByteStream):
                         yield piece
                     if left == 0:
                         return
-            for piece in _inflate(layers, 0, b"", final=True):
-                if left is not None:
-                    piece = piece[:left]
-                    left -= len(piece)
-                if piece:
-                    yield piece
-                if left == 0:
-                    return
         except zlib.error:
             raise httpx.DecodingError("body does not decompress") from None
 
