@@ -25,15 +25,17 @@ from inspector.checks.verdict import (
     INDEX_MEDIA_TYPES,
     MAX_DEPTH,
     Leaf,
-    PlatformKey,
     Problem,
     Tree,
     descriptors,
     flatten,
     missing_blob,
     missing_manifest,
+    pick_leaf,
     single,
 )
+
+__all__ = ["Depth", "Unverifiable", "blobs_of", "pick_leaf"]
 from inspector.reference import Reference
 from inspector.registry import push
 from inspector.registry.client import MANIFEST_ACCEPT, Manifest, RegistryClient, RegistryError
@@ -42,7 +44,12 @@ from inspector.registry.model import Status
 
 
 class Unverifiable(Exception):
-    """A presence check or a manifest read got no usable answer (not a 404)."""
+    """A presence check or a manifest read got no usable answer; ``missing`` when the
+    registry said the manifest is not there (a 404), which callers may treat as absent."""
+
+    def __init__(self, detail: str, *, missing: bool = False) -> None:
+        super().__init__(detail)
+        self.missing = missing
 
 
 @dataclass(frozen=True, slots=True)
@@ -81,29 +88,19 @@ class Depth:
     def __init__(self, client: RegistryClient, *, deep: bool = False) -> None:
         self.client = client
         self.deep = deep
-        # GETs once per registry + repository + digest (a failure is remembered too, so a
-        # child listed a thousand times is asked for once); a body any repository served
-        # is reused for the same digest (content addressing).
-        self._bodies: dict[tuple[str, str, str], asyncio.Task[Manifest]] = {}
-        self._found: dict[str, Manifest] = {}
+        # Manifest bodies are not kept here: the client shares reads by digest within its
+        # byte budget (``registry.manifests.ByDigest``), failures included.
         self._present: dict[tuple[str, str, str, str], asyncio.Task[bool]] = {}
 
     # -- bodies ----------------------------------------------------------------------
 
     async def manifest(self, ref: Reference, digest: str) -> Manifest:
-        """GET by digest, once per repository; a body already read anywhere is reused."""
-        found = self._found.get(digest)
-        if found is not None:
-            return found
-        key = (canonical(ref.registry), ref.repository, digest)
+        """GET by digest (the client asks once per repository and digest in a run)."""
         try:
-            result: Manifest = await _once(
-                self._bodies, key, lambda: self.client.get_manifest(ref, digest)
-            )
+            return await self.client.get_manifest(ref, digest)
         except RegistryError as error:
-            raise Unverifiable(f"reading {digest}: {error.detail}") from None
-        self._found[digest] = result
-        return result
+            missing = error.status is Status.MISSING
+            raise Unverifiable(f"reading {digest}: {error.detail}", missing=missing) from None
 
     async def tree(self, ref: Reference, digest: str, media_type: str | None) -> Tree:
         """The tree behind ``digest``: no request for a single manifest; the index and its
@@ -137,11 +134,14 @@ class Depth:
 
     async def _maybe(self, ref: Reference, digest: str) -> Any:
         """A nested index's document, or ``None`` when it is missing (a presence
-        problem reported by :meth:`verify`)."""
+        problem reported by :meth:`verify`). Any other failure leaves the tree unknown:
+        a subtree that could not be read must never look like an empty one."""
         try:
             return (await self.manifest(ref, digest)).json()
-        except Unverifiable:
-            return None
+        except Unverifiable as error:
+            if error.missing:
+                return None
+            raise
 
     # -- presence ---------------------------------------------------------------------
 
@@ -255,34 +255,3 @@ class Depth:
                 unchecked.append(str(error))
 
         await asyncio.gather(*(one(b) for b in blobs))
-
-
-def pick_leaf(tree: Tree, platform: str) -> Leaf | None:
-    """The image manifest pack pulls for ``platform`` (os/arch[/variant]), found as
-    go-containerregistry's ``remote.Image`` finds it: the first entry of the index whose
-    platform matches (an entry without one counts as linux/amd64), followed into a nested
-    index, never back out of it. A single manifest is itself the pick."""
-    if not tree.is_index:
-        return tree.leaves[0] if tree.leaves else None
-    os_name, _, rest = platform.partition("/")
-    architecture, _, variant = rest.partition("/")
-    labels = {leaf.digest: leaf for leaf in tree.runnable}
-    document = tree.documents.get(tree.digest)
-    for _ in range(MAX_DEPTH):
-        chosen = None
-        for entry in descriptors(document):
-            key = entry.platform or PlatformKey("linux", "amd64")
-            if (key.os, key.architecture) != (os_name, architecture):
-                continue
-            if variant and key.variant != variant:
-                continue
-            chosen = entry
-            break
-        if chosen is None:
-            return None
-        if not chosen.is_index:
-            return labels.get(chosen.digest) or Leaf(chosen.digest, chosen.platform)
-        document = tree.documents.get(chosen.digest)
-        if document is None:
-            return None  # the nested index itself is missing: a problem already
-    return None

@@ -233,6 +233,37 @@ class Verdict:
         return self.sync in (Sync.IDENTICAL, Sync.EQUIVALENT)
 
 
+def pick_leaf(tree: Tree, platform: str) -> Leaf | None:
+    """The image manifest pack pulls for ``platform`` (os/arch[/variant]), found as
+    go-containerregistry's ``remote.Image`` finds it: the first entry of the index whose
+    platform matches (an entry without one counts as linux/amd64), followed into a nested
+    index, never back out of it. A single manifest is itself the pick."""
+    if not tree.is_index:
+        return tree.leaves[0] if tree.leaves else None
+    os_name, _, rest = platform.partition("/")
+    architecture, _, variant = rest.partition("/")
+    labels = {leaf.digest: leaf for leaf in tree.runnable}
+    document = tree.documents.get(tree.digest)
+    for _ in range(MAX_DEPTH):
+        chosen = None
+        for entry in descriptors(document):
+            key = entry.platform or PlatformKey("linux", "amd64")
+            if (key.os, key.architecture) != (os_name, architecture):
+                continue
+            if variant and key.variant != variant:
+                continue
+            chosen = entry
+            break
+        if chosen is None:
+            return None
+        if not chosen.is_index:
+            return labels.get(chosen.digest) or Leaf(chosen.digest, chosen.platform)
+        document = tree.documents.get(chosen.digest)
+        if document is None:
+            return None  # the nested index itself is missing: a problem already
+    return None
+
+
 def _compatible(run: Leaf, mirror: Leaf) -> bool:
     # A single manifest (no platform) stands for whichever platform it equals.
     return run.platform is None or mirror.platform is None or run.platform == mirror.platform
@@ -302,13 +333,41 @@ def judge(run: Tree, mirror: Tree, problems: Iterable[Problem] = ()) -> Verdict:
         different = [p.platform for p in platforms if p.state is State.DIFFERENT]
         note = "other bits for " + ", ".join(different)
         return Verdict(Sync.STALE, platforms, notes=(note,))
+    # The multiset can match while pack pulls other bits: it takes the *first* entry of
+    # the index for its platform (an extra or reordered entry listed first wins).
+    picked = _other_picks(run, mirror)
+    if picked:
+        return Verdict(Sync.STALE, platforms, notes=tuple(picked))
+    extra = [p.platform for p in platforms if p.state is State.EXTRA]
+    if extra:
+        note = "serves " + ", ".join(extra) + ", which the run image does not"
+        return Verdict(Sync.STALE, platforms, notes=(note,))
     if State.MISSING in states:
         missing = [p.platform for p in platforms if p.state is State.MISSING]
         if not same:
             note = "serves none of the run image's platforms (lacks " + ", ".join(missing) + ")"
             return Verdict(Sync.STALE, platforms, notes=(note,))
         return Verdict(Sync.PARTIAL, platforms, notes=(_partial_note(mirror, same, missing),))
+    if not same:  # nothing shown to be the same: never "equivalent" by default
+        return Verdict(Sync.STALE, platforms, notes=("no platform of the run image matched",))
     return Verdict(Sync.EQUIVALENT, platforms, notes=(_equivalent_note(run, mirror, platforms),))
+
+
+def _other_picks(run: Tree, mirror: Tree) -> list[str]:
+    """For each platform of the run image, what pack pulls from each tree (its first
+    matching entry), where the two differ."""
+    if not (run.is_index and mirror.is_index):
+        return []
+    found = []
+    for key in dict.fromkeys(leaf.platform for leaf in run.runnable if leaf.platform):
+        platform = "/".join(part for part in key.base if part)
+        ours, theirs = pick_leaf(run, platform), pick_leaf(mirror, platform)
+        if ours is not None and theirs is not None and ours.digest != theirs.digest:
+            found.append(
+                f"pack pulls {theirs.digest} for {platform} from the mirror (its first "
+                f"{platform} entry), {ours.digest} from the run image"
+            )
+    return list(dict.fromkeys(found))
 
 
 def _partial_note(mirror: Tree, same: list[PlatformDiff], missing: list[str]) -> str:
@@ -327,9 +386,6 @@ def _equivalent_note(run: Tree, mirror: Tree, platforms: Sequence[PlatformDiff])
         a.digest for a in mirror.attestations
     }:
         differences.append(f"attestation entries ({ours} on the run image, {theirs} here)")
-    extra = [p.platform for p in platforms if p.state is State.EXTRA]
-    if extra:
-        differences.append("extra platforms " + ", ".join(extra))
     if not differences:
         differences.append("annotations or entry order")
     return text + "; differs in " + "; ".join(differences)

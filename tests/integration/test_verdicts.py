@@ -217,6 +217,25 @@ def test_attestations_stripped_is_equivalent_and_strict_makes_it_a_finding(pair:
     pair.sync_and_verify(top)
 
 
+def test_a_stale_entry_listed_first_is_what_pack_pulls(pair: Pair) -> None:
+    # The mirror's index has every run-image child, plus an old linux/amd64 image listed
+    # first: as a multiset it "matches", but pack takes the first linux/amd64 entry.
+    top, amd, arm = two_platforms(pair.origin)
+    old = image(pair.mirror, REPO, "amd64-last-month", AMD64)
+    image(pair.mirror, REPO, "amd64", AMD64)
+    image(pair.mirror, REPO, "arm64", ARM64)
+    index(pair.mirror, REPO, "1.0", [old.entry(), amd.entry(), arm.entry()])
+
+    result, entry = pair.mirror_entry()
+
+    assert (result.code, entry["sync"], entry["in_sync"]) == (1, "stale", False)
+    assert any(f"pack pulls {old.digest} for linux/amd64" in n for n in entry["notes"])
+    picked = pair.run("check", "mirror.example.org/acme/app")
+    assert picked.code == 1
+    assert picked.json()["verdict"].startswith(f"FAIL: pack would pick {MIRROR}")
+    pair.sync_and_verify(top)
+
+
 def test_annotation_only_difference_is_equivalent(pair: Pair) -> None:
     top, amd, arm = two_platforms(pair.origin)
     image(pair.mirror, REPO, "amd64", AMD64)

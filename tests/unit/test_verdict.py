@@ -160,7 +160,12 @@ def test_windows_newer_os_version_on_the_run_image_pairs_as_different() -> None:
 
 def test_gzip_and_zstd_duplicates_are_matched_as_a_multiset() -> None:
     gzip, zstd = entry("gzip"), entry("zstd")
-    assert judge(tree(gzip, zstd), tree(zstd, gzip)).sync is Sync.EQUIVALENT
+    # Same entries, other order: the multiset matches, but pack (go-containerregistry)
+    # pulls the first linux/amd64 entry, so the mirror gives it the zstd image.
+    reordered = judge(tree(gzip, zstd), tree(zstd, gzip))
+    assert reordered.sync is Sync.STALE
+    assert all(p.state is State.SAME for p in reordered.platforms)
+    assert f"pack pulls {zstd['digest']} for linux/amd64 from the mirror" in reordered.notes[0]
     verdict = judge(tree(gzip, zstd), tree(gzip, entry("zstd-old")))
     assert verdict.sync is Sync.STALE
     assert sorted(p.state for p in verdict.platforms) == [State.DIFFERENT, State.SAME]
@@ -168,10 +173,21 @@ def test_gzip_and_zstd_duplicates_are_matched_as_a_multiset() -> None:
     assert judge(tree(gzip, zstd), tree(gzip)).sync is Sync.PARTIAL
 
 
-def test_extra_platforms_on_the_mirror_are_equivalent() -> None:
+def test_extra_platforms_on_the_mirror_are_stale() -> None:
+    # Not "equivalent": a linux/s390x build would get bits the run image does not have.
     verdict = judge(tree(entry("amd64")), tree(entry("amd64"), entry("s390x", arch="s390x")))
-    assert verdict.sync is Sync.EQUIVALENT
-    assert "extra platforms linux/s390x" in verdict.notes[0]
+    assert verdict.sync is Sync.STALE
+    assert verdict.notes[0] == "serves linux/s390x, which the run image does not"
+
+
+def test_an_extra_entry_listed_first_for_a_platform_is_what_pack_pulls() -> None:
+    good, old = entry("amd64"), entry("amd64-old")
+    verdict = judge(tree(good), tree(old, good))
+    assert verdict.sync is Sync.STALE and not verdict.in_sync
+    assert f"pack pulls {old['digest']} for linux/amd64 from the mirror" in verdict.notes[0]
+    # Listed after the right one, pack never pulls it for linux/amd64; still not
+    # "equivalent", since the index serves an image the run image does not list.
+    assert judge(tree(good), tree(good, old)).sync is Sync.STALE
 
 
 def test_no_common_platform_is_stale() -> None:
