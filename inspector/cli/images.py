@@ -69,8 +69,7 @@ def preflight(app_image: str, **values: Any) -> None:
     def more_document(document: dict[str, Any]) -> dict[str, Any]:
         from inspector.formats import json
 
-        document["pull"] = json.pull(pull)
-        return document
+        return json.with_pull(document, pull)
 
     output.emit_report(
         out,
@@ -160,9 +159,7 @@ def rebase(app_image: str, **values: Any) -> None:
     from inspector.formats import human, json
 
     def document() -> dict[str, Any]:
-        made = json.rebase(report)
-        made["pull"] = json.pull(pull)
-        return made
+        return json.with_pull(json.rebase(report), pull)
 
     output.emit(out, tables=lambda: [*human.rebase(report), *human.pull(pull)], document=document)
     failed = not report.base_ok or (report.force_required and not values["force"])

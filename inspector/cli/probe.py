@@ -85,8 +85,7 @@ def check(app_image: str, **values: Any) -> None:
     def more_document(document: dict[str, Any]) -> dict[str, Any]:
         from inspector.formats import json
 
-        document["pull"] = json.pull(pull)
-        return config_warnings.annotate(document, builders)
+        return config_warnings.annotate(json.with_pull(document, pull), builders)
 
     output.emit_report(
         out, "check", report, choice.config, more_tables=more_tables, more_document=more_document

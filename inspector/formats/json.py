@@ -308,6 +308,20 @@ def rebase(report: RebaseReport) -> dict[str, Any]:
     return document
 
 
+def with_pull(document: dict[str, Any], p: PullCheck | None) -> dict[str, Any]:
+    """``document`` with its ``pull`` check; a failed one (what the build really pulls is
+    missing or other bits) makes ``ok``/``in_sync`` false and leads the ``verdict``, so
+    ``jq -e .in_sync`` agrees with the exit code."""
+    document["pull"] = pull(p)
+    if p is not None and not p.ok:
+        for key in ("ok", "in_sync"):
+            if key in document:
+                document[key] = False
+        if "verdict" in document:
+            document["verdict"] = f"{p.verdict()}; {document['verdict']}"
+    return document
+
+
 def pull(p: PullCheck | None) -> dict[str, Any] | None:
     """Where pack pulls its pick through [registry-mirrors], and what is there."""
     if p is None:
