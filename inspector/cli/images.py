@@ -78,6 +78,7 @@ def preflight(app_image: str, **values: Any) -> None:
         choice.config,
         more_tables=more_tables,
         more_document=more_document,
+        pull=pull,
     )
     raise SystemExit(0 if report.ok and (pull is None or pull.ok) else 1)
 

@@ -73,11 +73,13 @@ def emit_report(
     *,
     more_tables: Callable[[], Sequence[Table]] | None = None,
     more_document: Callable[[dict[str, Any]], dict[str, Any]] | None = None,
+    pull: Any = None,
 ) -> None:
     """A ``check``/``mirrors``/``preflight`` report, rendered by the function of the
     command's name in ``formats.human``, ``formats.json`` or ``formats.sarif_reports``
     (findings located in ``builder_config`` when the builder came from a file).
-    ``more_tables`` follow the report's tables; ``more_document`` adds to its JSON."""
+    ``more_tables`` follow the report's tables; ``more_document`` adds to its JSON;
+    ``pull`` (a failed pull through pack's [registry-mirrors]) is a SARIF result too."""
 
     def tables() -> Any:
         from inspector.formats import human
@@ -94,6 +96,8 @@ def emit_report(
     def sarif() -> Any:
         from inspector.formats import sarif_reports
 
+        if pull is not None:  # the pull through [registry-mirrors] (check, preflight)
+            return getattr(sarif_reports, command)(report, builder_config, pull)
         return getattr(sarif_reports, command)(report, builder_config)
 
     emit(output, tables=tables, document=document, sarif=sarif)

@@ -88,7 +88,13 @@ def check(app_image: str, **values: Any) -> None:
         return config_warnings.annotate(json.with_pull(document, pull), builders)
 
     output.emit_report(
-        out, "check", report, choice.config, more_tables=more_tables, more_document=more_document
+        out,
+        "check",
+        report,
+        choice.config,
+        more_tables=more_tables,
+        more_document=more_document,
+        pull=pull,
     )
     raise SystemExit(config_warnings.exit_code(report.ok and (pull is None or pull.ok), builders))
 

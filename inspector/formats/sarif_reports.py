@@ -22,6 +22,7 @@ if TYPE_CHECKING:
     from inspector.checks.evaluate import Evaluated
     from inspector.checks.mirrors import MirrorsReport
     from inspector.checks.preflight import PreflightReport
+    from inspector.checks.pull_reference import PullCheck
     from inspector.sources.toml_positions import Position
 
 PREFLIGHT_RULES = (
@@ -50,17 +51,28 @@ ALL_RULES = (*RULES, *PREFLIGHT_RULES)
 Located = tuple[Finding, str]
 
 
-def check(report: CheckReport, builder_config: str | None) -> dict[str, Any]:
-    return _document(_findings(report.results, builder_config))
+def check(
+    report: CheckReport, builder_config: str | None, pull: PullCheck | None = None
+) -> dict[str, Any]:
+    return _document([*_findings(report.results, builder_config, report.strict), *_pull(pull)])
 
 
 def mirrors(report: MirrorsReport, builder_config: str | None) -> dict[str, Any]:
     entries = [e for group in report.run_images for e in (group.image, *group.mirrors)]
-    return _document(_findings(entries, builder_config))
+    return _document(_findings(entries, builder_config, report.strict))
 
 
-def preflight(report: PreflightReport, builder_config: str | None) -> dict[str, Any]:
-    found = _findings(report.check.results, builder_config)
+def _pull(pull: PullCheck | None) -> list[Located]:
+    """The pull through pack's [registry-mirrors], when it fails: what the build gets."""
+    if pull is None or pull.ok:
+        return []
+    return [(Finding(rule("INS102"), "", 0, None, pull.verdict()), pull.reference or pull.selected)]
+
+
+def preflight(
+    report: PreflightReport, builder_config: str | None, pull: PullCheck | None = None
+) -> dict[str, Any]:
+    found = [*_findings(report.check.results, builder_config, report.check.strict), *_pull(pull)]
     for item in report.items:
         if item.result.value in ("fail", "warn"):
             rule_id = "INS201" if item.result.value == "fail" else "INS202"
@@ -118,7 +130,9 @@ def _positions(builder_config: str | None) -> dict[tuple[int, str], Position]:
     return positions
 
 
-def _findings(entries: Iterable[Evaluated], builder_config: str | None) -> list[Located]:
+def _findings(
+    entries: Iterable[Evaluated], builder_config: str | None, strict: bool = False
+) -> list[Located]:
     positions = _positions(builder_config)
     found: list[Located] = []
     seen: set[tuple[int, str, str]] = set()
@@ -127,7 +141,7 @@ def _findings(entries: Iterable[Evaluated], builder_config: str | None) -> list[
         what = {Source.USER_MIRROR: "user mirror", Source.IMAGE: "run image"}.get(
             c.source, "mirror"
         )
-        rule_id, message = _verdict(e, what)
+        rule_id, message = _verdict(e, what, strict)
         if rule_id is None or (c.run_image_index, c.reference, rule_id) in seen:
             continue
         seen.add((c.run_image_index, c.reference, rule_id))
@@ -146,7 +160,9 @@ def _findings(entries: Iterable[Evaluated], builder_config: str | None) -> list[
     return found
 
 
-def _verdict(e: Evaluated, what: str) -> tuple[str | None, str]:
+def _verdict(e: Evaluated, what: str, strict: bool = False) -> tuple[str | None, str]:
+    """The rule and message of a candidate that is a finding (exactly when
+    ``Evaluated.finding`` says so: every result that makes the run exit 1 is here)."""
     probe, reference = e.probe, e.candidate.reference
     code = f"HTTP {probe.http_status}" if probe.http_status is not None else "no answer"
     detail = f": {probe.detail}" if probe.detail else ""
@@ -158,6 +174,17 @@ def _verdict(e: Evaluated, what: str) -> tuple[str | None, str]:
         return "INS104", f"{what} {reference}: registry unreachable{detail}"
     if probe.status is Status.ERROR:
         return "INS104", f"{what} {reference}: {probe.detail or 'registry error'}"
-    if e.in_sync is False:
-        return "INS102", f"{what} {reference} is not in sync with {e.candidate.run_image}"
+    if not e.pick_found:
+        platform = e.pick_platform or "the build's platform"
+        return "INS102", f"{what} {reference} has no {platform} image: that build fails at pull"
+    if e.sync is None:
+        why = "; ".join(e.unchecked or e.notes) or "not verified"
+        return "INS104", f"{what} {reference} could not be verified: {why}"
+    if e.in_sync is False or (strict and e.finding(strict=True)):
+        words = "; ".join([*(str(p) for p in e.problems), *e.notes])
+        more = f": {words}" if words else ""
+        return (
+            "INS102",
+            f"{what} {reference} is {e.sync.value} against {e.candidate.run_image}{more}",
+        )
     return None, ""

@@ -100,6 +100,32 @@ def test_check_sarif_and_json_agree(
     assert located == bad == {STALE, GONE}
 
 
+def test_a_failed_pull_through_registry_mirrors_is_a_sarif_result(
+    registry_factory: RegistryFactory, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # Every candidate is fine, but pack pulls the pick from an empty registry mirror: the
+    # run exits 1 for that, so SARIF must carry it (and JSON's in_sync must be false).
+    origin, cache = registry_factory(), registry_factory()
+    push_image(origin.url, "example/run", "1.0", layer_seed="current")
+    builder = builder_toml(tmp_path, (RUN, []))
+    pack_config = tmp_path / "pack-config.toml"
+    pack_config.write_text('[registry-mirrors]\n"registry.example.com" = "cache.example.net"\n')
+    flags = [
+        "-c", str(builder), "--pack-config", str(pack_config),
+        *endpoints(registry_example_com=origin, cache_example_net=cache),
+    ]  # fmt: skip
+    app = "registry.example.com/acme/app"
+
+    sarif = inspector(capsys, "check", app, *flags, "--format", "sarif")
+    document = inspector(capsys, "check", app, *flags, "--json")
+
+    assert sarif.code == document.code == 1
+    assert document.json()["in_sync"] is False
+    messages = [r["message"]["text"] for rs in results_by_rule(sarif.json()).values() for r in rs]
+    assert messages == [document.json()["pull"]["verdict"]]
+    assert messages[0].startswith(f"FAIL: pack pulls {RUN} as cache.example.net/example/run:1.0")
+
+
 def test_preflight_sarif_has_the_failed_checks(
     registry_factory: RegistryFactory, capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
