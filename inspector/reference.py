@@ -141,6 +141,17 @@ def registry_of(text: str) -> str:
 # --- pkg/name transcription ------------------------------------------------------------------
 
 
+def registry_host(text: str) -> str:
+    """A registry name alone (``host[:port]``) as pack accepts it, normalized
+    (``docker.io`` → ``index.docker.io``); :class:`ReferenceError` otherwise."""
+    if not text or "/" in text:
+        raise ReferenceError(f"{text!r}: not a registry host[:port]")
+    try:
+        return _new_registry(text)
+    except _BadName as error:
+        raise ReferenceError(f"{text!r}: {error}") from None
+
+
 def _check_element(what: str, element: str, allowed: frozenset[str], low: int, high: int) -> None:
     """check.go:35-43: a length in runes (Python code points), then a character set."""
     if not low <= len(element) <= high:

@@ -23,7 +23,7 @@ class RunImageMirrors:
     def in_sync(self) -> bool:
         return (
             self.image.status is Status.AVAILABLE
-            and self.image.in_sync is not False  # the run image itself broken
+            and self.image.in_sync is True  # the run image itself verified, not broken
             and all(m.status is Status.AVAILABLE and m.in_sync for m in self.mirrors)
         )
 

@@ -75,6 +75,7 @@ builder_options = _stack(
         "--platform",
         default="linux/amd64",
         show_default=True,
+        callback=lambda _ctx, _param, value: _platform(value),
         help="Platform (os/arch[/variant]) to read from a multi-platform builder or app image.",
     ),
     pack_config_options,
@@ -191,3 +192,17 @@ def daemon_builder_name(
         )
     reference.parse(name)  # a bad name is bad input (exit 2), as in pack
     return name
+
+
+def _platform(value: str) -> str:
+    """``os/arch[/variant]`` or bad input (exit 2), before anything is asked (checked
+    here, not by image_config's parser: that would import the HTTP stack for resolve)."""
+    import re
+
+    parts = value.split("/")
+    if not 2 <= len(parts) <= 3 or not all(re.fullmatch(r"[A-Za-z0-9._-]+", p) for p in parts):
+        raise click.BadParameter(
+            f"invalid platform {value!r}: want os/arch[/variant], e.g. linux/amd64",
+            param_hint="--platform",
+        )
+    return value

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -13,8 +12,6 @@ from inspector.cli import config_warnings, online, options
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
-
-_REGISTRY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]+)?")
 
 
 @click.command(
@@ -128,15 +125,15 @@ def sync(**values: Any) -> None:
 
 
 def _allowed_registries(values: tuple[str, ...]) -> frozenset[str]:
+    from inspector.reference import ReferenceError, registry_host
     from inspector.registry.hosts import canonical
 
     allowed = set()
     for value in values:
-        if not _REGISTRY.fullmatch(value):
-            raise click.BadParameter(
-                f"{value!r} is not a registry host[:port]", param_hint="--allow-registry"
-            )
-        allowed.add(canonical(value.lower()))
+        try:  # the registry grammar pack uses (my_registry:5000 and [::1]:5000 are fine)
+            allowed.add(canonical(registry_host(value).lower()))
+        except ReferenceError as error:
+            raise click.BadParameter(str(error), param_hint="--allow-registry") from None
     return frozenset(allowed)
 
 

@@ -285,6 +285,10 @@ class RegistryClient:
         key = (canonical(ref.registry), ref.repository, wanted)
         return await self._by_digest.get(key, lambda: manifests.get_manifest(self, ref, wanted))
 
+    def forget_manifest(self, ref: Reference, digest: str) -> None:
+        """A manifest was written: drop what a read by digest remembered of it."""
+        self._by_digest.forget((canonical(ref.registry), ref.repository, digest))
+
     async def probe(self, ref: Reference) -> Probe:
         """Exists? Which digest? For a missing one: repository, tag or digest missing?"""
         return await manifests.probe(self, ref)

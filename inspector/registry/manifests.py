@@ -252,6 +252,12 @@ class ByDigest:
                 task.add_done_callback(lambda done: self._account(key, done))
         return await asyncio.shield(task)
 
+    def forget(self, key: tuple[str, str, str]) -> None:
+        """After a write: the next read asks the registry again."""
+        task = self._reads.pop(key, None)
+        if task is not None and task.done() and not task.cancelled() and not task.exception():
+            self._kept -= len(task.result().body)
+
     def _account(self, key: tuple[str, str, str], done: asyncio.Task[Manifest]) -> None:
         if done.cancelled() or done.exception() is not None:
             return

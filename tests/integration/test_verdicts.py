@@ -484,3 +484,24 @@ def test_registry_refusing_head_by_digest_is_read_instead(
         assert entry["problems"] == [f"child {arm.digest} (linux/arm64/v8) missing"]
     else:
         assert (result.code, entry["sync"]) == (0, "identical")
+
+
+def test_sync_repairs_a_mirror_on_a_registry_refusing_head_by_digest(
+    pair: Pair, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # The child the plan found missing (read, since HEAD is refused) is written, then read
+    # again: the run's shared reads by digest must not answer "missing" from before.
+    from fault_proxy import RESPOND, FaultProxy
+
+    top, _, arm = two_platforms(pair.origin)
+    two_platforms(pair.mirror)
+    delete_manifest(pair.mirror.url, REPO, arm.digest)
+    with FaultProxy(pair.mirror.host) as proxy:
+        proxy.add(RESPOND, method="HEAD", path="/manifests/sha256:", status=405, body=b"")
+        flags = endpoints(registry_example_com=pair.origin, mirror_example_org=proxy.url)
+        result = inspector(capsys, "sync", "-c", str(pair.builder), *flags, "--json")
+
+    assert result.code == 0, result.out
+    [synced] = result.json()["mirrors"]
+    assert synced["action"] == "copied", synced
+    assert missing_content(pair.mirror, REPO, top) == []

@@ -228,3 +228,30 @@ def test_a_bom_at_the_start_of_a_builder_and_a_pack_config_is_accepted(
     assert json.loads(out)["selected"] == "registry.example.com/mine/run:1"
     code, out, _ = run(capsys, "audit", str(builder), "--pack-config", str(pack), "--json")
     assert code == 0, out
+
+
+@pytest.mark.parametrize("platform", ["linux", "", "linux/arm64/v8/extra", "linux//v8"])
+def test_a_malformed_platform_is_bad_input(capsys: Any, platform: str) -> None:
+    code, out, err = run(
+        capsys, "resolve", "example/app", "-c", BUILDER, "--platform", platform, "--json"
+    )
+    assert code == 2
+    assert "--platform" in json.loads(out)["error"]["message"]
+    assert len(err.splitlines()) == 1
+
+
+@pytest.mark.parametrize("host", ["my_registry:5000", "[::1]:5000", "registry.example.com"])
+def test_allow_registry_takes_what_pack_takes_as_a_registry(host: str) -> None:
+    from inspector.cli.sync import _allowed_registries
+
+    assert len(_allowed_registries((host,))) == 1
+
+
+@pytest.mark.parametrize("host", ["registry.example.com/x", "", "a b"])
+def test_allow_registry_refuses_what_is_not_a_registry(host: str) -> None:
+    import click
+
+    from inspector.cli.sync import _allowed_registries
+
+    with pytest.raises(click.BadParameter):
+        _allowed_registries((host,))

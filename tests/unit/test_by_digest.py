@@ -70,3 +70,23 @@ def test_bodies_past_the_budget_are_not_kept() -> None:
     asyncio.run(main())
     assert calls.count("sha256:" + "1" * 64) == 1
     assert calls.count("sha256:" + "2" * 64) == 2
+
+
+def test_a_write_makes_the_next_read_ask_again() -> None:
+    calls: list[int] = []
+
+    async def read() -> Manifest:
+        calls.append(1)
+        if len(calls) == 1:
+            raise RegistryError(Status.MISSING, "HTTP 404")
+        return Manifest(KEY[2], "application/vnd.oci.image.manifest.v1+json", b"{}")
+
+    async def main() -> Manifest:
+        cache = ByDigest()
+        with pytest.raises(RegistryError):
+            await cache.get(KEY, read)
+        cache.forget(KEY)  # what put_manifest does after writing it
+        return await cache.get(KEY, read)
+
+    assert asyncio.run(main()).body == b"{}"
+    assert len(calls) == 2
