@@ -21,7 +21,6 @@ import pytest
 
 from devtools.localregistry import PushedImage, RegistryProcess, TokenServer, free_port, push_image
 from inspector.reference import Reference, parse
-from inspector.registry import retry as retry_module
 from inspector.registry.client import RETRY_ATTEMPTS, RegistryClient, RegistryError
 from inspector.registry.credentials import Keychain
 from inspector.registry.hosts import HostConfig, RegistryHosts
@@ -51,10 +50,7 @@ MANIFEST = r"/v2/example/run/manifests/"
 ONE_TIMEOUT = TIMEOUT * 1.8
 
 
-@pytest.fixture(autouse=True)
-def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(retry_module, "BACKOFF_INITIAL", 0.01)
-    monkeypatch.setattr(retry_module, "BACKOFF_MAX", 0.02)
+pytestmark = pytest.mark.usefixtures("fast_backoff")
 
 
 @pytest.fixture

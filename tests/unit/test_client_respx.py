@@ -42,10 +42,7 @@ BODY = json.dumps({"schemaVersion": 2, "mediaType": DOCKER_MANIFEST, "layers": [
 DIGEST = "sha256:" + hashlib.sha256(BODY).hexdigest()
 
 
-@pytest.fixture(autouse=True)
-def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(retry_module, "BACKOFF_INITIAL", 0.001)
-    monkeypatch.setattr(retry_module, "BACKOFF_MAX", 0.002)
+pytestmark = pytest.mark.usefixtures("fast_backoff")
 
 
 @pytest.fixture
