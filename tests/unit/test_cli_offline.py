@@ -14,6 +14,8 @@ from pathlib import Path
 import pytest
 
 from inspector.cli import main
+from tests.support import FakeTTY
+from tests.support import run_cli as cli
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 NEW = str(FIXTURES / "builder-new.toml")
@@ -33,20 +35,7 @@ CANDIDATE_KEYS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def isolated_pack_home(tmp_path, monkeypatch):
-    """Never read the real ~/.pack: an empty PACK_HOME and HOME unless a test says otherwise."""
-    monkeypatch.setenv("PACK_HOME", str(tmp_path / "packhome"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("INSPECTOR_REGISTRY_CONFIG", raising=False)
-    return tmp_path / "packhome"
-
-
-def cli(capsys, *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as done:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    return done.value.code, out, err
+pytestmark = pytest.mark.usefixtures("isolated_pack_home")
 
 
 def assert_one_line_error(code: int, out: str, err: str, *needles: str) -> None:
@@ -368,31 +357,6 @@ def test_help_and_version(capsys):
 
 
 # --- plain text for pipes and NO_COLOR -------------------------------------------------------
-
-
-class FakeTTY:
-    """A stdout that claims to be a terminal."""
-
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-        self.encoding = "utf-8"
-
-    def write(self, text: str) -> int:
-        self.parts.append(text)
-        return len(text)
-
-    def flush(self) -> None:
-        pass
-
-    def isatty(self) -> bool:
-        return True
-
-    def fileno(self) -> int:
-        raise OSError("not a real terminal")
-
-    @property
-    def text(self) -> str:
-        return "".join(self.parts)
 
 
 def run_on_tty(monkeypatch, *argv: str) -> tuple[int, str]:

@@ -31,6 +31,7 @@ from inspector.registry import retry as retry_module
 from inspector.registry.client import DOCKER_MANIFEST, OCI_INDEX, RegistryClient, RegistryError
 from inspector.registry.hosts import RegistryHosts
 from inspector.registry.model import Status
+from tests.support import run_cli as cli
 
 RAN: Counter[str] = Counter()
 FAST = settings(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
@@ -64,15 +65,6 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         '[[run.images]]\nimage = "registry.example.com/example/run"\nmirrors = []\n'
     )
     return docker
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    assert isinstance(code, int)
-    return code, out, err
 
 
 def check(capsys: pytest.CaptureFixture[str], tmp_path: Path, *extra: str) -> tuple[int, str, str]:

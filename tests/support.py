@@ -1,0 +1,43 @@
+"""Plain helpers shared by the unit and integration tests: the CLI run in-process and a
+stdout that claims to be a terminal."""
+
+from __future__ import annotations
+
+import pytest
+
+from inspector.cli import main
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    """``inspector ARGV`` in this process: exit code, stdout, stderr."""
+    with pytest.raises(SystemExit) as done:
+        main(list(argv))
+    out, err = capsys.readouterr()
+    code = done.value.code
+    assert isinstance(code, int)
+    return code, out, err
+
+
+class FakeTTY:
+    """A stdout that claims to be a terminal."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.encoding = "utf-8"
+
+    def write(self, text: str) -> int:
+        self.parts.append(text)
+        return len(text)
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        raise OSError("not a real terminal")
+
+    @property
+    def text(self) -> str:
+        return "".join(self.parts)
