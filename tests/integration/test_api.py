@@ -10,7 +10,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cli_support import builder_toml, endpoints, isolate
+from cli_support import builder_toml, endpoints
 
 import inspector
 from devtools.localregistry import RegistryProcess, push_image
@@ -22,9 +22,7 @@ GOOD = "mirror.example.org/example/run:1.0"
 STALE = "mirror.example.org/stale/run:1.0"
 
 
-@pytest.fixture(autouse=True)
-def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolate(tmp_path, monkeypatch)
+pytestmark = pytest.mark.usefixtures("docker_config")
 
 
 @pytest.fixture

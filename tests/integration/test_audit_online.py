@@ -7,7 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cli_support import builder_toml, endpoints, inspector, inspector_requests, isolate
+from cli_support import builder_toml, endpoints, inspector, inspector_requests
 
 from devtools.localregistry import RegistryProcess, push_image
 
@@ -20,9 +20,7 @@ LOCKED = "locked.example.net/example/run:1.0"
 DOWN = "down.example.net/example/run:1.0"
 
 
-@pytest.fixture(autouse=True)
-def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolate(tmp_path, monkeypatch)
+pytestmark = pytest.mark.usefixtures("docker_config")
 
 
 def test_online_audit_turns_each_probe_status_into_its_rule(

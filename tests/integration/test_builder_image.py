@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import endpoints, inspector, inspector_requests, isolate
+from cli_support import endpoints, inspector, inspector_requests
 
 from devtools.localregistry import RegistryProcess, push_image, push_index
 
@@ -24,9 +24,7 @@ MIRROR = "mirror.example.org/example/run"
 METADATA_LABEL = "io.buildpacks.builder.metadata"
 
 
-@pytest.fixture(autouse=True)
-def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolate(tmp_path, monkeypatch)
+pytestmark = pytest.mark.usefixtures("docker_config")
 
 
 def builder_metadata(run: str = RUN, mirrors: tuple[str, ...] = (MIRROR,)) -> dict[str, Any]:

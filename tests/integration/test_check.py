@@ -21,7 +21,6 @@ from cli_support import (
     endpoints,
     inspector,
     inspector_requests,
-    isolate,
     write_docker_config,
 )
 
@@ -40,9 +39,7 @@ RegistryFactory = Callable[..., RegistryProcess]
 APP = "registry.example.com/acme/app"
 
 
-@pytest.fixture(autouse=True)
-def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolate(tmp_path, monkeypatch)
+pytestmark = pytest.mark.usefixtures("docker_config")
 
 
 def check(capsys: pytest.CaptureFixture[str], builder: Path, *extra: str, app: str = APP) -> Result:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import builder_toml, endpoints, inspector, isolate
+from cli_support import builder_toml, endpoints, inspector
 
 from devtools.localregistry import RegistryProcess, push_image
 
@@ -23,9 +23,7 @@ STALE = "mirror.example.org/stale/run:1.0"
 GONE = "mirror.example.org/gone/run:1.0"
 
 
-@pytest.fixture(autouse=True)
-def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolate(tmp_path, monkeypatch)
+pytestmark = pytest.mark.usefixtures("docker_config")
 
 
 @pytest.fixture

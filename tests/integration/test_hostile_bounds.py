@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import Result, builder_toml, endpoints, inspector, isolate
+from cli_support import Result, builder_toml, endpoints, inspector
 from fault_proxy import CORRUPT, RESPOND, TRICKLE, FaultProxy
 from test_builder_image import builder_metadata, push_builder
 
@@ -37,9 +37,7 @@ BOMB_SIZE = 512 * 1024 * 1024  # decoded; a few MB on the wire, 12 KB stacked
 MEMORY_LIMIT = 300 * 1024 * 1024  # the bound for any of these runs
 
 
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolate(tmp_path, monkeypatch)
+pytestmark = pytest.mark.usefixtures("docker_config")
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import builder_toml, endpoints, inspector, isolate, write_docker_config
+from cli_support import builder_toml, endpoints, inspector, write_docker_config
 from fault_proxy import RELOCATE, RESPOND, FaultProxy
 from test_builder_image import builder_metadata, push_builder
 
@@ -30,11 +30,6 @@ from devtools.localregistry import (
 RegistryFactory = Callable[..., RegistryProcess]
 RUN = "registry.example.com/example/run:1.0"
 MIRROR = "mirror.example.org/example/run:1.0"
-
-
-@pytest.fixture
-def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolate(tmp_path, monkeypatch)
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ from cli_support import (
     endpoints,
     inspector,
     inspector_requests,
-    isolate,
 )
 
 from devtools.localregistry import RegistryProcess, push_image
@@ -24,9 +23,7 @@ RUN_IMAGE_KEYS = {"image", "normalized", "status", "digest", "mirrors"}
 MIRROR_KEYS = {"reference", "normalized", "status", "digest", "in_sync"}
 
 
-@pytest.fixture(autouse=True)
-def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolate(tmp_path, monkeypatch)
+pytestmark = pytest.mark.usefixtures("docker_config")
 
 
 def mirrors(capsys: pytest.CaptureFixture[str], builder: Path, *extra: str) -> Result:

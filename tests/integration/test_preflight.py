@@ -19,7 +19,6 @@ from cli_support import (
     endpoints,
     inspector,
     inspector_requests,
-    isolate,
     write_docker_config,
 )
 
@@ -30,9 +29,7 @@ RUN = "registry.example.com/example/run"
 MIRROR = "mirror.example.org/example/run"
 
 
-@pytest.fixture(autouse=True)
-def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolate(tmp_path, monkeypatch)
+pytestmark = pytest.mark.usefixtures("docker_config")
 
 
 def preflight(capsys: pytest.CaptureFixture[str], app: str, *flags: str) -> Result:

@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import builder_toml, endpoints, inspector, isolate
+from cli_support import builder_toml, endpoints, inspector
 
 from devtools.localregistry import RegistryProcess, push_image
 from inspector.checks.preflight import PushAccess, push_access
@@ -25,9 +25,7 @@ APP = "registry.example.com/acme/app:1.0"
 UPLOADS = r"^/v2/acme/app/blobs/uploads/"
 
 
-@pytest.fixture(autouse=True)
-def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolate(tmp_path, monkeypatch)
+pytestmark = pytest.mark.usefixtures("docker_config")
 
 
 @pytest.fixture

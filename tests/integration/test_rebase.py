@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 import pytest
-from cli_support import Result, endpoints, inspector, isolate
+from cli_support import Result, endpoints, inspector
 
 from devtools.localregistry import PushedImage, RegistryProcess, push_image, push_index
 
@@ -25,9 +25,7 @@ RUN = "registry.example.com/example/run"
 APP = "registry.example.com/acme/app:1.0"
 
 
-@pytest.fixture(autouse=True)
-def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolate(tmp_path, monkeypatch)
+pytestmark = pytest.mark.usefixtures("docker_config")
 
 
 def top_layer(registry: RegistryProcess, image: PushedImage) -> str:

@@ -23,7 +23,6 @@ from cli_support import (
     endpoints,
     inspector,
     inspector_requests,
-    isolate,
     write_docker_config,
 )
 
@@ -50,9 +49,7 @@ MIRROR_MULTI = "mirror.example.org/example/multi:2.0"
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolate(tmp_path, monkeypatch)
+pytestmark = pytest.mark.usefixtures("docker_config")
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -287,12 +284,12 @@ def test_same_registry_mirror_is_mounted_with_both_scopes(
     token_registry: tuple[RegistryProcess, TokenServer],
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
-    _isolated: Path,
+    docker_config: Path,
 ) -> None:
     registry, tokens = token_registry
     alice = ("alice", "s3cret")
     run = push_image(registry.url, "example/run", "1.0", auth=alice)
-    write_docker_config(_isolated, "registry.example.com", *alice)
+    write_docker_config(docker_config, "registry.example.com", *alice)
     mirror = "registry.example.com/mirror/run:1.0"
     builder = builder_toml(tmp_path, (RUN, [mirror]))
     tokens.reset()

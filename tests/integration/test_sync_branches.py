@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import Result, builder_toml, endpoints, inspector, inspector_requests, isolate
+from cli_support import Result, builder_toml, endpoints, inspector, inspector_requests
 
 from devtools.localregistry import (
     DOCKER_MANIFEST,
@@ -32,9 +32,7 @@ LAYER = b"a layer of known size" * 10
 LAYER_SIZE = len(LAYER)
 
 
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolate(tmp_path, monkeypatch)
+pytestmark = pytest.mark.usefixtures("docker_config")
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import Result, builder_toml, endpoints, inspector, isolate
+from cli_support import Result, builder_toml, endpoints, inspector
 from shapes import (
     Child,
     attestation,
@@ -38,9 +38,7 @@ REPO = "example/run"
 AMD64, ARM64 = platform("linux/amd64"), platform("linux/arm64/v8")
 
 
-@pytest.fixture(autouse=True)
-def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolate(tmp_path, monkeypatch)
+pytestmark = pytest.mark.usefixtures("docker_config")
 
 
 @dataclass
