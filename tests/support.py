@@ -4,6 +4,7 @@ stdout that claims to be a terminal."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import HealthCheck, settings
 
 from inspector.cli import main
 
@@ -41,3 +42,7 @@ class FakeTTY:
     @property
     def text(self) -> str:
         return "".join(self.parts)
+
+
+# Property tests: no deadline on a loaded machine, no example database left in the work tree.
+FAST = settings(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])

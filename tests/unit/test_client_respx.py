@@ -191,18 +191,11 @@ def test_writes_are_never_retried(router: respx.Router) -> None:
     assert (reset.call_count, detail) == (1, "connection reset")
 
 
-def test_backoff_doubles_and_is_jittered(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_backoff_doubles_and_is_jittered(
+    monkeypatch: pytest.MonkeyPatch, waits: list[float]
+) -> None:
     monkeypatch.setattr(retry_module, "BACKOFF_INITIAL", 0.2)
     monkeypatch.setattr(retry_module, "BACKOFF_MAX", 2.0)
-    waits: list[float] = []
-    real_sleep = asyncio.sleep
-
-    async def sleep(seconds: float, result: Any = None) -> Any:
-        waits.append(seconds)
-        await real_sleep(0)
-        return result
-
-    monkeypatch.setattr(asyncio, "sleep", sleep)
     runs = []
     for _ in range(5):
         router = respx.Router(assert_all_called=False)
