@@ -25,18 +25,16 @@ from cli_support import (
     inspector_requests,
     write_docker_config,
 )
+from seed_support import push_layer_image
 
 from devtools.localregistry import (
-    DOCKER_MANIFEST,
     MANIFEST_ACCEPT,
     PushedImage,
     PushedIndex,
     RegistryProcess,
     TokenServer,
-    push_blob,
     push_image,
     push_index,
-    push_manifest,
     registry_client,
     sha256_digest,
 )
@@ -421,32 +419,7 @@ def test_missing_run_image_fails_its_mirrors(
 
 def push_big_image(registry: RegistryProcess, repo: str, tag: str, size: int) -> tuple[str, str]:
     """A one-layer image whose layer is ``size`` random bytes; (manifest digest, layer digest)."""
-    layer = random.Random(size).randbytes(size)
-    config = b'{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}'
-    with registry_client() as client:
-        layer_digest = push_blob(client, registry.url, repo, layer)
-        config_digest = push_blob(client, registry.url, repo, config)
-        manifest = json.dumps(
-            {
-                "schemaVersion": 2,
-                "mediaType": DOCKER_MANIFEST,
-                "config": {
-                    "mediaType": "application/vnd.docker.container.image.v1+json",
-                    "digest": config_digest,
-                    "size": len(config),
-                },
-                "layers": [
-                    {
-                        "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
-                        "digest": layer_digest,
-                        "size": size,
-                    }
-                ],
-            }
-        ).encode()
-        digest = push_manifest(client, registry.url, repo, tag, manifest, DOCKER_MANIFEST)
-    assert digest == sha256_digest(manifest)
-    return digest, layer_digest
+    return push_layer_image(registry.url, repo, tag, random.Random(size).randbytes(size))
 
 
 def test_layers_are_streamed_not_held_in_memory(

@@ -13,13 +13,12 @@ from typing import Any
 
 import pytest
 from cli_support import Result, builder_toml, endpoints, inspector, inspector_requests
+from seed_support import push_layer_image
 
 from devtools.localregistry import (
     DOCKER_MANIFEST,
     RegistryProcess,
-    push_blob,
     push_image,
-    push_manifest,
     registry_client,
 )
 from tests.integration.fault_proxy import CALL, DIGEST, RESPOND, WRONG_DIGEST, FaultProxy
@@ -138,35 +137,9 @@ def test_a_run_image_tree_that_cannot_be_read_fails_each_mirror_and_is_read_once
 
 
 def _image_with_layer_size(registry: RegistryProcess, tag: str, claimed: int) -> tuple[str, int]:
-    """An image whose layer descriptor claims ``claimed`` bytes (distribution does not check
-    descriptor sizes on a manifest PUT); (layer digest, real size)."""
-    layer = LAYER
-    config = json.dumps(
-        {"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}}
-    ).encode()
-    with registry_client() as client:
-        layer_digest = push_blob(client, registry.url, "example/run", layer)
-        config_digest = push_blob(client, registry.url, "example/run", config)
-        manifest = {
-            "schemaVersion": 2,
-            "mediaType": DOCKER_MANIFEST,
-            "config": {
-                "mediaType": "application/vnd.docker.container.image.v1+json",
-                "digest": config_digest,
-                "size": len(config),
-            },
-            "layers": [
-                {
-                    "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
-                    "digest": layer_digest,
-                    "size": claimed,
-                }
-            ],
-        }
-        push_manifest(
-            client, registry.url, "example/run", tag, json.dumps(manifest).encode(), DOCKER_MANIFEST
-        )
-    return layer_digest, len(layer)
+    """An image whose layer descriptor claims ``claimed`` bytes; (layer digest, real size)."""
+    _, layer_digest = push_layer_image(registry.url, "example/run", tag, LAYER, size=claimed)
+    return layer_digest, len(LAYER)
 
 
 @pytest.mark.parametrize(("delta", "words"), [(+7, "of"), (-7, "larger than")])
