@@ -3,6 +3,11 @@ stdout that claims to be a terminal."""
 
 from __future__ import annotations
 
+import os
+import select
+import subprocess
+import time
+
 import pytest
 from hypothesis import HealthCheck, settings
 
@@ -46,3 +51,23 @@ class FakeTTY:
 
 # Property tests: no deadline on a loaded machine, no example database left in the work tree.
 FAST = settings(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def read_terminal(leader: int, process: subprocess.Popen[bytes], seconds: float = 60) -> bytes:
+    """All the child writes to the pseudo-terminal ``leader`` until it closes the terminal or
+    exits (``seconds`` at most)."""
+    chunks: list[bytes] = []
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        ready, _, _ = select.select([leader], [], [], 0.5)
+        if ready:
+            try:
+                chunk = os.read(leader, 65536)
+            except OSError:  # EIO: the child closed the terminal
+                break
+            if not chunk:
+                break
+            chunks.append(chunk)
+        elif process.poll() is not None:
+            break
+    return b"".join(chunks)

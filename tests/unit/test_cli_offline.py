@@ -5,16 +5,14 @@ from __future__ import annotations
 import json
 import os
 import re
-import select
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from inspector.cli import main
-from tests.support import FakeTTY
+from tests.support import FakeTTY, read_terminal
 from tests.support import run_cli as cli
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
@@ -485,26 +483,12 @@ def test_subprocess_real_terminal_with_no_color(tmp_path):
         )
         os.close(follower)
         follower = -1
-        chunks = []
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([leader], [], [], 1)
-            if not ready:
-                if process.poll() is not None:
-                    break
-                continue
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
+        terminal = read_terminal(leader, process)
         assert process.wait(timeout=60) == 0
     finally:
         os.close(leader)
         if follower != -1:
             os.close(follower)
-    out = b"".join(chunks).decode()
+    out = terminal.decode()
     assert not ANSI.search(out)
     assert "registry.example.com/example/run" in out
