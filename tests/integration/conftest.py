@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import pytest
 from cli_support import isolate
+from fault_proxy import FaultProxy
 
 from devtools.localregistry import RegistryProcess, TokenServer
 
@@ -69,6 +70,13 @@ def htpasswd_registry(
 ) -> tuple[RegistryProcess, tuple[str, str]]:
     """A Basic-auth registry and its one (user, password)."""
     return registry_factory(htpasswd=HTPASSWD_USER), HTPASSWD_USER
+
+
+@pytest.fixture
+def proxy(registry: RegistryProcess) -> Iterator[FaultProxy]:
+    """A FaultProxy in front of ``registry``: faults added to it change that registry's answers."""
+    with FaultProxy(registry.host) as fault_proxy:
+        yield fault_proxy
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ import os
 import stat
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -56,12 +55,6 @@ pytestmark = pytest.mark.usefixtures("fast_backoff")
 @pytest.fixture
 def image(registry: RegistryProcess) -> PushedImage:
     return push_image(registry.url, "example/run", "1.0")
-
-
-@pytest.fixture
-def proxy(registry: RegistryProcess) -> Iterator[FaultProxy]:
-    with FaultProxy(registry.host) as fault_proxy:
-        yield fault_proxy
 
 
 def hosts_for(url: str, name: str = NAME) -> RegistryHosts:

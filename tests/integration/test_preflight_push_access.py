@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -26,12 +26,6 @@ UPLOADS = r"^/v2/acme/app/blobs/uploads/"
 
 
 pytestmark = pytest.mark.usefixtures("docker_config")
-
-
-@pytest.fixture
-def proxy(registry: RegistryProcess) -> Iterator[FaultProxy]:
-    with FaultProxy(registry.host) as fault_proxy:
-        yield fault_proxy
 
 
 def access(proxy: FaultProxy) -> PushAccess:
