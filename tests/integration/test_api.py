@@ -6,17 +6,15 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cli_support import builder_toml, endpoints
+from cli_support import RegistryFactory, builder_toml, endpoints
 
 import inspector
 from devtools.localregistry import RegistryProcess, push_image
 from inspector.errors import InputError
 
-RegistryFactory = Callable[..., RegistryProcess]
 RUN = "registry.example.com/example/run:1.0"
 GOOD = "mirror.example.org/example/run:1.0"
 STALE = "mirror.example.org/stale/run:1.0"

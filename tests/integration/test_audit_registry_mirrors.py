@@ -3,15 +3,13 @@ distribution registries. The finding is located at the pack config's mirror entr
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cli_support import builder_toml, endpoints, inspector
+from cli_support import RegistryFactory, builder_toml, endpoints, inspector
 
-from devtools.localregistry import RegistryProcess, push_image
+from devtools.localregistry import push_image
 
-RegistryFactory = Callable[..., RegistryProcess]
 RUN = "registry.example.com/example/run:1.0"
 MIRROR = "mirror.example.org/example/run:1.0"
 

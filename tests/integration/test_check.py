@@ -9,13 +9,13 @@ the token server's request list count what the client sent.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from cli_support import (
+    RegistryFactory,
     Result,
     builder_toml,
     endpoints,
@@ -35,7 +35,6 @@ from devtools.localregistry import (
     push_index,
 )
 
-RegistryFactory = Callable[..., RegistryProcess]
 APP = "registry.example.com/acme/app"
 
 

@@ -21,13 +21,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import Result, builder_toml, endpoints, inspector
+from cli_support import RegistryFactory, Result, builder_toml, endpoints, inspector
 from fault_proxy import CORRUPT, RESPOND, TRICKLE, FaultProxy
 from test_builder_image import builder_metadata, push_builder
 
 from devtools.localregistry import MANIFEST_ACCEPT, RegistryProcess, push_image, registry_client
 
-RegistryFactory = Callable[..., RegistryProcess]
 BUILDER = "registry.example.com/example/builder:jammy"
 RUN = "registry.example.com/example/run:1.0"
 MIRROR = "mirror.example.org/example/run:1.0"

@@ -11,11 +11,11 @@ against clobbering a tag that moved.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import builder_toml, endpoints, inspector, write_docker_config
+from cli_support import RegistryFactory, builder_toml, endpoints, inspector, write_docker_config
 from fault_proxy import RELOCATE, RESPOND, FaultProxy
 from test_builder_image import builder_metadata, push_builder
 
@@ -27,7 +27,6 @@ from devtools.localregistry import (
     registry_client,
 )
 
-RegistryFactory = Callable[..., RegistryProcess]
 RUN = "registry.example.com/example/run:1.0"
 MIRROR = "mirror.example.org/example/run:1.0"
 

@@ -3,11 +3,11 @@ image of a builder, is each mirror (pack-config user mirrors first) present and 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from cli_support import (
+    RegistryFactory,
     Result,
     builder_toml,
     endpoints,
@@ -16,8 +16,6 @@ from cli_support import (
 )
 
 from devtools.localregistry import RegistryProcess, push_image
-
-RegistryFactory = Callable[..., RegistryProcess]
 
 RUN_IMAGE_KEYS = {"image", "normalized", "status", "digest", "mirrors"}
 MIRROR_KEYS = {"reference", "normalized", "status", "digest", "in_sync"}

@@ -7,13 +7,13 @@ catalog, the app repository's tags and the blob store on disk before and after.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from cli_support import (
+    RegistryFactory,
     Result,
     builder_toml,
     endpoints,
@@ -24,7 +24,6 @@ from cli_support import (
 
 from devtools.localregistry import RegistryProcess, TokenServer, push_image, push_index
 
-RegistryFactory = Callable[..., RegistryProcess]
 RUN = "registry.example.com/example/run"
 MIRROR = "mirror.example.org/example/run"
 

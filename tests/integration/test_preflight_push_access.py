@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -20,7 +19,6 @@ from inspector.registry.credentials import Keychain
 from inspector.registry.hosts import HostConfig, RegistryHosts
 from tests.integration.fault_proxy import RESET, RESPOND, FaultProxy
 
-RegistryFactory = Callable[..., RegistryProcess]
 APP = "registry.example.com/acme/app:1.0"
 UPLOADS = r"^/v2/acme/app/blobs/uploads/"
 

@@ -9,15 +9,13 @@ build would really pull.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cli_support import Result, builder_toml, endpoints, inspector
+from cli_support import RegistryFactory, Result, builder_toml, endpoints, inspector
 
 from devtools.localregistry import RegistryProcess, push_image
 
-RegistryFactory = Callable[..., RegistryProcess]
 APP = "registry.example.com/acme/app"
 RUN = "registry.example.com/example/run:1.0"
 

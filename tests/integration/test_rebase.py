@@ -9,17 +9,16 @@ check that the rebase verdict follows.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from cli_support import Result, endpoints, inspector
+from cli_support import RegistryFactory, Result, endpoints, inspector
 
 from devtools.localregistry import PushedImage, RegistryProcess, push_image, push_index
 
-RegistryFactory = Callable[..., RegistryProcess]
 LABEL = "io.buildpacks.lifecycle.metadata"
 RUN = "registry.example.com/example/run"
 APP = "registry.example.com/acme/app:1.0"

@@ -11,13 +11,13 @@ from __future__ import annotations
 import json
 import random
 import tracemalloc
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from cli_support import (
+    RegistryFactory,
     Result,
     builder_toml,
     endpoints,
@@ -39,7 +39,6 @@ from devtools.localregistry import (
     sha256_digest,
 )
 
-RegistryFactory = Callable[..., RegistryProcess]
 RUN = "registry.example.com/example/run:1.0"
 MULTI = "registry.example.com/example/multi:2.0"
 MIRROR_RUN = "mirror.example.org/example/run:1.0"

@@ -7,12 +7,19 @@ changed between the plan and the move."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import Result, builder_toml, endpoints, inspector, inspector_requests
+from cli_support import (
+    RegistryFactory,
+    Result,
+    builder_toml,
+    endpoints,
+    inspector,
+    inspector_requests,
+)
 from seed_support import push_layer_image
 
 from devtools.localregistry import (
@@ -23,7 +30,6 @@ from devtools.localregistry import (
 )
 from tests.integration.fault_proxy import CALL, DIGEST, RESPOND, WRONG_DIGEST, FaultProxy
 
-RegistryFactory = Callable[..., RegistryProcess]
 RUN = "registry.example.com/example/run:1.0"
 MIRROR_RUN = "mirror.example.org/example/run:1.0"
 OTHER_MIRROR = "other.example.org/example/run:1.0"

@@ -6,18 +6,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
-from cli_support import builder_toml, endpoints, inspector
+from cli_support import RegistryFactory, builder_toml, endpoints, inspector
 from shapes import image, index, missing_content, platform
 
 from devtools.localregistry import OCI_MANIFEST, RegistryProcess, push_manifest, sha256_digest
-
-RegistryFactory = Callable[..., RegistryProcess]
-
 
 pytestmark = pytest.mark.usefixtures("docker_config")
 

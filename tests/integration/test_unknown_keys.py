@@ -3,7 +3,6 @@ a real registry where everything else is fine (contract: "Exit codes")."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -11,9 +10,6 @@ from cli_support import endpoints, inspector
 
 from devtools.localregistry import RegistryProcess
 from devtools.seeding import push_image
-
-RegistryFactory = Callable[..., RegistryProcess]
-
 
 pytestmark = pytest.mark.usefixtures("docker_config")
 
