@@ -1,5 +1,5 @@
-"""Registry seeding that ``devtools.localregistry.push_image`` does not do: an image of
-given layer bytes, whose descriptor may claim another size."""
+"""Seeding and reading local registries beyond ``devtools.localregistry``: an image of given
+layer bytes whose descriptor may claim another size, and the digest a registry serves."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ import json
 
 from devtools.localregistry import (
     DOCKER_MANIFEST,
+    MANIFEST_ACCEPT,
+    RegistryProcess,
     push_blob,
     push_manifest,
     registry_client,
@@ -46,3 +48,17 @@ def push_layer_image(
         digest = push_manifest(client, base_url, repo, tag, manifest, DOCKER_MANIFEST)
     assert digest == sha256_digest(manifest)
     return digest, layer_digest
+
+
+def served_digest(
+    registry: RegistryProcess, repo: str, ref: str, auth: tuple[str, str] | None = None
+) -> str | None:
+    """The digest the registry serves for ``repo:ref`` (None: 404)."""
+    with registry_client(auth) as client:
+        response = client.head(
+            f"{registry.url}/v2/{repo}/manifests/{ref}", headers={"Accept": MANIFEST_ACCEPT}
+        )
+    if response.status_code == 404:
+        return None
+    assert response.status_code == 200, response
+    return response.headers["Docker-Content-Digest"]

@@ -17,10 +17,10 @@ from pathlib import Path
 import pytest
 from cli_support import RegistryFactory, builder_toml, endpoints, inspector, write_docker_config
 from fault_proxy import RELOCATE, RESPOND, FaultProxy
+from seed_support import served_digest as served
 from test_builder_image import builder_metadata, push_builder
 
 from devtools.localregistry import (
-    MANIFEST_ACCEPT,
     RegistryProcess,
     TokenServer,
     push_image,
@@ -40,14 +40,6 @@ def elsewhere(registry: RegistryProcess) -> Iterator[FaultProxy]:
 
 def authorized(proxy: FaultProxy) -> list[str]:
     return [f"{r.method} {r.path}" for r in proxy.requests if "authorization" in r.headers]
-
-
-def served(registry: RegistryProcess, repo: str, ref: str, auth: tuple[str, str]) -> str | None:
-    with registry_client(auth) as client:
-        response = client.head(
-            f"{registry.url}/v2/{repo}/manifests/{ref}", headers={"Accept": MANIFEST_ACCEPT}
-        )
-    return response.headers.get("docker-content-digest") if response.status_code == 200 else None
 
 
 # --- 1. an upload Location on another origin gets no Authorization (sync and preflight) --------

@@ -25,7 +25,7 @@ from cli_support import (
     inspector_requests,
     write_docker_config,
 )
-from seed_support import push_layer_image
+from seed_support import push_layer_image, served_digest
 
 from devtools.localregistry import (
     MANIFEST_ACCEPT,
@@ -58,20 +58,6 @@ def sync(capsys: pytest.CaptureFixture[str], builder: Path, *extra: str) -> Resu
 
 def by_mirror(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {m["mirror"]: m for m in document["mirrors"]}
-
-
-def served_digest(
-    registry: RegistryProcess, repo: str, ref: str, auth: tuple[str, str] | None = None
-) -> str | None:
-    """The digest the registry serves for ``repo:ref`` (None: 404)."""
-    with registry_client(auth) as client:
-        response = client.head(
-            f"{registry.url}/v2/{repo}/manifests/{ref}", headers={"Accept": MANIFEST_ACCEPT}
-        )
-    if response.status_code == 404:
-        return None
-    assert response.status_code == 200, response
-    return response.headers["Docker-Content-Digest"]
 
 
 def manifest_bytes(registry: RegistryProcess, repo: str, ref: str) -> bytes:

@@ -21,9 +21,9 @@ from cli_support import (
     inspector_requests,
 )
 from seed_support import push_layer_image
+from seed_support import served_digest as served
 
 from devtools.localregistry import (
-    DOCKER_MANIFEST,
     RegistryProcess,
     push_image,
     registry_client,
@@ -53,14 +53,6 @@ def sync(capsys: pytest.CaptureFixture[str], builder: Path, *extra: str) -> Resu
 
 def rows(result: Result) -> list[dict[str, Any]]:
     return list(result.json()["mirrors"])
-
-
-def served(registry: RegistryProcess, repo: str, ref: str) -> str | None:
-    with registry_client() as client:
-        response = client.head(
-            f"{registry.url}/v2/{repo}/manifests/{ref}", headers={"Accept": DOCKER_MANIFEST}
-        )
-    return response.headers.get("Docker-Content-Digest") if response.status_code == 200 else None
 
 
 def test_a_mirror_listed_twice_is_synced_once(
