@@ -24,7 +24,7 @@ from inspector.registry.client import RETRY_ATTEMPTS, RegistryClient, RegistryEr
 from inspector.registry.credentials import Keychain
 from inspector.registry.hosts import HostConfig, RegistryHosts
 from inspector.registry.model import Probe, Status
-from tests.integration.cli_support import builder_toml, inspector, isolate
+from tests.integration.cli_support import Result, builder_toml, inspector, isolate
 from tests.integration.fault_proxy import (
     CLOSE,
     CORRUPT,
@@ -492,6 +492,27 @@ def test_token_refresh_with_a_single_connection_does_not_deadlock(
 # --- the whole check -------------------------------------------------------------------------
 
 
+def check(
+    capsys: pytest.CaptureFixture[str], builder: Path, run_url: str, mirror_url: str
+) -> Result:
+    """``inspector check`` with NAME and mirror.example.org sent to the given URLs."""
+    return inspector(
+        capsys,
+        "check",
+        f"{NAME}/example/app",
+        "-c",
+        str(builder),
+        "--no-pack-config",
+        "--endpoint",
+        f"{NAME}={run_url}",
+        "--endpoint",
+        f"mirror.example.org={mirror_url}",
+        "--timeout",
+        str(TIMEOUT),
+        "--json",
+    )
+
+
 def test_check_when_every_registry_hangs_costs_about_one_timeout(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -506,21 +527,7 @@ def test_check_when_every_registry_hangs_costs_about_one_timeout(
             ),
         )
         started = time.monotonic()
-        result = inspector(
-            capsys,
-            "check",
-            f"{NAME}/example/app",
-            "-c",
-            str(builder),
-            "--no-pack-config",
-            "--endpoint",
-            f"{NAME}={a.url}",
-            "--endpoint",
-            f"mirror.example.org={b.url}",
-            "--timeout",
-            str(TIMEOUT),
-            "--json",
-        )
+        result = check(capsys, builder, a.url, b.url)
         elapsed = time.monotonic() - started
 
     document = result.json()
@@ -542,21 +549,7 @@ def test_check_with_one_hanging_mirror_reports_the_others(
         tmp_path, (f"{NAME}/example/run:1.0", ["mirror.example.org/example/run:1.0"])
     )
     with FaultProxy(None) as black_hole:
-        result = inspector(
-            capsys,
-            "check",
-            f"{NAME}/example/app",
-            "-c",
-            str(builder),
-            "--no-pack-config",
-            "--endpoint",
-            f"{NAME}={registry.url}",
-            "--endpoint",
-            f"mirror.example.org={black_hole.url}",
-            "--timeout",
-            str(TIMEOUT),
-            "--json",
-        )
+        result = check(capsys, builder, registry.url, black_hole.url)
 
     run, mirror = result.json()["candidates"]
     assert (run["status"], run["digest"], run["selected"]) == ("available", image.digest, True)
