@@ -24,7 +24,7 @@ from inspector.registry.client import RETRY_ATTEMPTS, RegistryClient, RegistryEr
 from inspector.registry.credentials import Keychain
 from inspector.registry.hosts import HostConfig, RegistryHosts
 from inspector.registry.model import Probe, Status
-from tests.integration.cli_support import Result, builder_toml, inspector, isolate
+from tests.integration.cli_support import Result, builder_toml, inspector
 from tests.integration.fault_proxy import (
     CLOSE,
     CORRUPT,
@@ -513,10 +513,10 @@ def check(
     )
 
 
+@pytest.mark.usefixtures("docker_config")
 def test_check_when_every_registry_hangs_costs_about_one_timeout(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    isolate(tmp_path, monkeypatch)
     with FaultProxy(None) as a, FaultProxy(None) as b, FaultProxy(None) as c, FaultProxy(None) as d:
         # Two by endpoint, two by loopback name (HTTPS and HTTP tried for each).
         builder = builder_toml(
@@ -537,14 +537,13 @@ def test_check_when_every_registry_hangs_costs_about_one_timeout(
     assert elapsed < ONE_TIMEOUT, f"check took {elapsed:.2f} s with --timeout {TIMEOUT}"
 
 
+@pytest.mark.usefixtures("docker_config")
 def test_check_with_one_hanging_mirror_reports_the_others(
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     registry: RegistryProcess,
     image: PushedImage,
 ) -> None:
-    isolate(tmp_path, monkeypatch)
     builder = builder_toml(
         tmp_path, (f"{NAME}/example/run:1.0", ["mirror.example.org/example/run:1.0"])
     )
