@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -15,6 +15,9 @@ from devtools.localregistry import RegistryProcess
 from inspector.cli import main
 
 INSPECTOR_AGENT = "inspector/"
+
+# The ``registry_factory`` fixture: call with RegistryProcess keyword arguments.
+RegistryFactory = Callable[..., RegistryProcess]
 
 
 @dataclass(frozen=True)

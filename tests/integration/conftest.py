@@ -14,6 +14,8 @@ from typing import Any
 
 import httpx
 import pytest
+from cli_support import isolate
+from fault_proxy import FaultProxy
 
 from devtools.localregistry import RegistryProcess, TokenServer
 
@@ -28,6 +30,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if here in item.path.parents:
             item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture
+def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """No docker credentials, pack config or registry config from the machine running the
+    tests (``cli_support.isolate``); the (empty) ``DOCKER_CONFIG`` directory. Modules that
+    run the CLI use it for every test: ``pytestmark = pytest.mark.usefixtures(...)``."""
+    return isolate(tmp_path, monkeypatch)
 
 
 @pytest.fixture
@@ -60,6 +70,13 @@ def htpasswd_registry(
 ) -> tuple[RegistryProcess, tuple[str, str]]:
     """A Basic-auth registry and its one (user, password)."""
     return registry_factory(htpasswd=HTPASSWD_USER), HTPASSWD_USER
+
+
+@pytest.fixture
+def proxy(registry: RegistryProcess) -> Iterator[FaultProxy]:
+    """A FaultProxy in front of ``registry``: faults added to it change that registry's answers."""
+    with FaultProxy(registry.host) as fault_proxy:
+        yield fault_proxy
 
 
 @pytest.fixture

@@ -6,25 +6,21 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cli_support import builder_toml, endpoints, isolate
+from cli_support import RegistryFactory, builder_toml, endpoints
 
 import inspector
 from devtools.localregistry import RegistryProcess, push_image
 from inspector.errors import InputError
 
-RegistryFactory = Callable[..., RegistryProcess]
 RUN = "registry.example.com/example/run:1.0"
 GOOD = "mirror.example.org/example/run:1.0"
 STALE = "mirror.example.org/stale/run:1.0"
 
 
-@pytest.fixture(autouse=True)
-def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolate(tmp_path, monkeypatch)
+pytestmark = pytest.mark.usefixtures("docker_config")
 
 
 @pytest.fixture

@@ -3,15 +3,13 @@ status a probe can give becomes its rule, located at the builder.toml line that 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cli_support import builder_toml, endpoints, inspector, inspector_requests, isolate
+from cli_support import RegistryFactory, builder_toml, endpoints, inspector, inspector_requests
 
 from devtools.localregistry import RegistryProcess, push_image
 
-RegistryFactory = Callable[..., RegistryProcess]
 RUN = "registry.example.com/example/run:1.0"
 SAME = "mirror.example.org/example/run:1.0"
 STALE = "stale.example.org/example/run:1.0"
@@ -20,9 +18,7 @@ LOCKED = "locked.example.net/example/run:1.0"
 DOWN = "down.example.net/example/run:1.0"
 
 
-@pytest.fixture(autouse=True)
-def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolate(tmp_path, monkeypatch)
+pytestmark = pytest.mark.usefixtures("docker_config")
 
 
 def test_online_audit_turns_each_probe_status_into_its_rule(

@@ -3,22 +3,18 @@ distribution registries. The finding is located at the pack config's mirror entr
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cli_support import builder_toml, endpoints, inspector, isolate
+from cli_support import RegistryFactory, builder_toml, endpoints, inspector
 
-from devtools.localregistry import RegistryProcess, push_image
+from devtools.localregistry import push_image
 
-RegistryFactory = Callable[..., RegistryProcess]
 RUN = "registry.example.com/example/run:1.0"
 MIRROR = "mirror.example.org/example/run:1.0"
 
 
-@pytest.fixture(autouse=True)
-def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolate(tmp_path, monkeypatch)
+pytestmark = pytest.mark.usefixtures("docker_config")
 
 
 def audit(capsys: pytest.CaptureFixture[str], tmp_path: Path, *flags: str) -> list[dict]:

@@ -8,25 +8,21 @@ CLI in-process with ``--endpoint`` mapping the logical names to the local regist
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import endpoints, inspector, inspector_requests, isolate
+from cli_support import RegistryFactory, endpoints, inspector, inspector_requests
 
 from devtools.localregistry import RegistryProcess, push_image, push_index
 
-RegistryFactory = Callable[..., RegistryProcess]
 BUILDER = "registry.example.com/example/builder:jammy"
 RUN = "registry.example.com/example/run"
 MIRROR = "mirror.example.org/example/run"
 METADATA_LABEL = "io.buildpacks.builder.metadata"
 
 
-@pytest.fixture(autouse=True)
-def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolate(tmp_path, monkeypatch)
+pytestmark = pytest.mark.usefixtures("docker_config")
 
 
 def builder_metadata(run: str = RUN, mirrors: tuple[str, ...] = (MIRROR,)) -> dict[str, Any]:

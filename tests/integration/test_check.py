@@ -9,19 +9,18 @@ the token server's request list count what the client sent.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from cli_support import (
+    RegistryFactory,
     Result,
     builder_toml,
     endpoints,
     inspector,
     inspector_requests,
-    isolate,
     write_docker_config,
 )
 
@@ -36,13 +35,10 @@ from devtools.localregistry import (
     push_index,
 )
 
-RegistryFactory = Callable[..., RegistryProcess]
 APP = "registry.example.com/acme/app"
 
 
-@pytest.fixture(autouse=True)
-def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolate(tmp_path, monkeypatch)
+pytestmark = pytest.mark.usefixtures("docker_config")
 
 
 def check(capsys: pytest.CaptureFixture[str], builder: Path, *extra: str, app: str = APP) -> Result:

@@ -13,7 +13,6 @@ import os
 import stat
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +20,11 @@ import pytest
 
 from devtools.localregistry import PushedImage, RegistryProcess, TokenServer, free_port, push_image
 from inspector.reference import Reference, parse
-from inspector.registry import retry as retry_module
 from inspector.registry.client import RETRY_ATTEMPTS, RegistryClient, RegistryError
 from inspector.registry.credentials import Keychain
 from inspector.registry.hosts import HostConfig, RegistryHosts
 from inspector.registry.model import Probe, Status
-from tests.integration.cli_support import builder_toml, inspector, isolate
+from tests.integration.cli_support import Result, builder_toml, inspector
 from tests.integration.fault_proxy import (
     CLOSE,
     CORRUPT,
@@ -51,21 +49,12 @@ MANIFEST = r"/v2/example/run/manifests/"
 ONE_TIMEOUT = TIMEOUT * 1.8
 
 
-@pytest.fixture(autouse=True)
-def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(retry_module, "BACKOFF_INITIAL", 0.01)
-    monkeypatch.setattr(retry_module, "BACKOFF_MAX", 0.02)
+pytestmark = pytest.mark.usefixtures("fast_backoff")
 
 
 @pytest.fixture
 def image(registry: RegistryProcess) -> PushedImage:
     return push_image(registry.url, "example/run", "1.0")
-
-
-@pytest.fixture
-def proxy(registry: RegistryProcess) -> Iterator[FaultProxy]:
-    with FaultProxy(registry.host) as fault_proxy:
-        yield fault_proxy
 
 
 def hosts_for(url: str, name: str = NAME) -> RegistryHosts:
@@ -503,10 +492,31 @@ def test_token_refresh_with_a_single_connection_does_not_deadlock(
 # --- the whole check -------------------------------------------------------------------------
 
 
+def check(
+    capsys: pytest.CaptureFixture[str], builder: Path, run_url: str, mirror_url: str
+) -> Result:
+    """``inspector check`` with NAME and mirror.example.org sent to the given URLs."""
+    return inspector(
+        capsys,
+        "check",
+        f"{NAME}/example/app",
+        "-c",
+        str(builder),
+        "--no-pack-config",
+        "--endpoint",
+        f"{NAME}={run_url}",
+        "--endpoint",
+        f"mirror.example.org={mirror_url}",
+        "--timeout",
+        str(TIMEOUT),
+        "--json",
+    )
+
+
+@pytest.mark.usefixtures("docker_config")
 def test_check_when_every_registry_hangs_costs_about_one_timeout(
-    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    isolate(tmp_path, monkeypatch)
     with FaultProxy(None) as a, FaultProxy(None) as b, FaultProxy(None) as c, FaultProxy(None) as d:
         # Two by endpoint, two by loopback name (HTTPS and HTTP tried for each).
         builder = builder_toml(
@@ -517,21 +527,7 @@ def test_check_when_every_registry_hangs_costs_about_one_timeout(
             ),
         )
         started = time.monotonic()
-        result = inspector(
-            capsys,
-            "check",
-            f"{NAME}/example/app",
-            "-c",
-            str(builder),
-            "--no-pack-config",
-            "--endpoint",
-            f"{NAME}={a.url}",
-            "--endpoint",
-            f"mirror.example.org={b.url}",
-            "--timeout",
-            str(TIMEOUT),
-            "--json",
-        )
+        result = check(capsys, builder, a.url, b.url)
         elapsed = time.monotonic() - started
 
     document = result.json()
@@ -541,33 +537,18 @@ def test_check_when_every_registry_hangs_costs_about_one_timeout(
     assert elapsed < ONE_TIMEOUT, f"check took {elapsed:.2f} s with --timeout {TIMEOUT}"
 
 
+@pytest.mark.usefixtures("docker_config")
 def test_check_with_one_hanging_mirror_reports_the_others(
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     registry: RegistryProcess,
     image: PushedImage,
 ) -> None:
-    isolate(tmp_path, monkeypatch)
     builder = builder_toml(
         tmp_path, (f"{NAME}/example/run:1.0", ["mirror.example.org/example/run:1.0"])
     )
     with FaultProxy(None) as black_hole:
-        result = inspector(
-            capsys,
-            "check",
-            f"{NAME}/example/app",
-            "-c",
-            str(builder),
-            "--no-pack-config",
-            "--endpoint",
-            f"{NAME}={registry.url}",
-            "--endpoint",
-            f"mirror.example.org={black_hole.url}",
-            "--timeout",
-            str(TIMEOUT),
-            "--json",
-        )
+        result = check(capsys, builder, registry.url, black_hole.url)
 
     run, mirror = result.json()["candidates"]
     assert (run["status"], run["digest"], run["selected"]) == ("available", image.digest, True)

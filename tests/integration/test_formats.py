@@ -7,25 +7,21 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import builder_toml, endpoints, inspector, isolate
+from cli_support import RegistryFactory, builder_toml, endpoints, inspector
 
-from devtools.localregistry import RegistryProcess, push_image
+from devtools.localregistry import push_image
 
-RegistryFactory = Callable[..., RegistryProcess]
 RUN = "registry.example.com/example/run:1.0"
 GOOD = "mirror.example.org/example/run:1.0"
 STALE = "mirror.example.org/stale/run:1.0"
 GONE = "mirror.example.org/gone/run:1.0"
 
 
-@pytest.fixture(autouse=True)
-def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolate(tmp_path, monkeypatch)
+pytestmark = pytest.mark.usefixtures("docker_config")
 
 
 @pytest.fixture

@@ -7,11 +7,11 @@ stated in the test that shows it.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
+from cli_support import RegistryFactory
 
 from devtools.localregistry import (
     DOCKER_MANIFEST,
@@ -30,8 +30,6 @@ from devtools.localregistry import (
     push_index,
     retag,
 )
-
-RegistryFactory = Callable[..., RegistryProcess]
 
 
 def head_manifest(

@@ -21,13 +21,12 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import Result, builder_toml, endpoints, inspector, isolate
+from cli_support import RegistryFactory, Result, builder_toml, endpoints, inspector
 from fault_proxy import CORRUPT, RESPOND, TRICKLE, FaultProxy
 from test_builder_image import builder_metadata, push_builder
 
 from devtools.localregistry import MANIFEST_ACCEPT, RegistryProcess, push_image, registry_client
 
-RegistryFactory = Callable[..., RegistryProcess]
 BUILDER = "registry.example.com/example/builder:jammy"
 RUN = "registry.example.com/example/run:1.0"
 MIRROR = "mirror.example.org/example/run:1.0"
@@ -37,15 +36,7 @@ BOMB_SIZE = 512 * 1024 * 1024  # decoded; a few MB on the wire, 12 KB stacked
 MEMORY_LIMIT = 300 * 1024 * 1024  # the issue's bound for any of these runs
 
 
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolate(tmp_path, monkeypatch)
-
-
-@pytest.fixture
-def front(registry: RegistryProcess) -> Iterator[FaultProxy]:
-    with FaultProxy(registry.host) as proxy:
-        yield proxy
+pytestmark = pytest.mark.usefixtures("docker_config")
 
 
 def _gzip(chunks: Iterator[bytes] | list[bytes], level: int) -> bytes:
@@ -89,13 +80,13 @@ def builder_image(
 
 
 def test_a_stacked_gzip_bomb_manifest_ends_in_a_clean_error(
-    registry: RegistryProcess, front: FaultProxy, capsys: pytest.CaptureFixture[str]
+    registry: RegistryProcess, proxy: FaultProxy, capsys: pytest.CaptureFixture[str]
 ) -> None:
     push_builder(registry, builder_metadata())
     headers = {"Content-Type": OCI_MANIFEST, "Content-Encoding": "gzip, gzip"}
-    front.add(RESPOND, method="GET", path="/manifests/", headers=headers, body=stacked_bomb())
+    proxy.add(RESPOND, method="GET", path="/manifests/", headers=headers, body=stacked_bomb())
 
-    result, peak = builder_image(capsys, front)
+    result, peak = builder_image(capsys, proxy)
 
     assert len(stacked_bomb()) < 16 * 1024
     assert result.code == 2
@@ -108,14 +99,14 @@ def test_a_stacked_gzip_bomb_manifest_ends_in_a_clean_error(
 def test_a_gzip_bomb_in_a_401_or_redirect_body_is_read_with_a_cap(
     status: int,
     registry: RegistryProcess,
-    front: FaultProxy,
+    proxy: FaultProxy,
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     push_builder(registry, builder_metadata())
     headers = {"Content-Encoding": "gzip", "WWW-Authenticate": 'Basic realm="x"'}
     if status == 307:  # to a path the registry does not know: httpx reads this body itself
         headers = {"Content-Encoding": "gzip", "Location": "/v2/elsewhere/manifests/x"}
-    front.add(
+    proxy.add(
         RESPOND,
         method="GET",
         path="/builder/manifests/",
@@ -124,7 +115,7 @@ def test_a_gzip_bomb_in_a_401_or_redirect_body_is_read_with_a_cap(
         body=gzip_bomb(),
     )
 
-    result, peak = builder_image(capsys, front)
+    result, peak = builder_image(capsys, proxy)
 
     assert result.code == 2
     assert ("access denied" if status == 401 else "not found") in result.err
@@ -158,14 +149,14 @@ def test_a_gzip_bomb_answering_a_write_is_never_read(
 
 
 def test_a_trickled_config_blob_is_cut_at_the_ceiling(
-    registry: RegistryProcess, front: FaultProxy, capsys: pytest.CaptureFixture[str]
+    registry: RegistryProcess, proxy: FaultProxy, capsys: pytest.CaptureFixture[str]
 ) -> None:
     push_builder(registry, builder_metadata())
     # One byte every 0.1 s: every read is within --timeout, the whole never is.
-    front.add(TRICKLE, method="GET", path="/blobs/sha256:", seconds=0.1)
+    proxy.add(TRICKLE, method="GET", path="/blobs/sha256:", seconds=0.1)
 
     started = time.monotonic()
-    result, _ = builder_image(capsys, front, "--timeout", "0.3")
+    result, _ = builder_image(capsys, proxy, "--timeout", "0.3")
     elapsed = time.monotonic() - started
 
     assert result.code == 2
@@ -201,15 +192,15 @@ def _child(i: int) -> str:
 
 def test_sync_reads_each_child_of_an_index_once(
     registry_factory: RegistryFactory,
-    front: FaultProxy,
+    proxy: FaultProxy,
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> None:
     mirror = registry_factory()
     children = [_child(i % 3) for i in range(3000)]  # 3 distinct, each listed 1,000 times
-    _serve_index(front, children)
+    _serve_index(proxy, children)
     builder = builder_toml(tmp_path, (RUN, [MIRROR]))
-    flags = endpoints(registry_example_com=front.url, mirror_example_org=mirror)
+    flags = endpoints(registry_example_com=proxy.url, mirror_example_org=mirror)
 
     result, peak = measured(lambda: inspector(capsys, "sync", "-c", str(builder), *flags, "--json"))
 
@@ -217,23 +208,23 @@ def test_sync_reads_each_child_of_an_index_once(
     assert peak < MEMORY_LIMIT, peak
     assert "reading the run image" in result.json()["mirrors"][0]["detail"]
     child_gets = [
-        r.path for r in front.seen("GET", "/manifests/sha256:") if _child(0)[7:] in r.path
+        r.path for r in proxy.seen("GET", "/manifests/sha256:") if _child(0)[7:] in r.path
     ]
     # Once in the whole run (the verdicts and the copy share reads by digest): not 1,000.
     assert len(child_gets) <= 1
-    assert len(front.seen("GET", "/manifests/sha256:")) <= 4  # the index and 3 children
+    assert len(proxy.seen("GET", "/manifests/sha256:")) <= 4  # the index and 3 children
 
 
 def test_sync_refuses_an_index_with_too_many_children(
     registry_factory: RegistryFactory,
-    front: FaultProxy,
+    proxy: FaultProxy,
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> None:
     mirror = registry_factory()
-    digest = _serve_index(front, [_child(i) for i in range(2000)])
+    digest = _serve_index(proxy, [_child(i) for i in range(2000)])
     builder = builder_toml(tmp_path, (RUN, [MIRROR]))
-    flags = endpoints(registry_example_com=front.url, mirror_example_org=mirror)
+    flags = endpoints(registry_example_com=proxy.url, mirror_example_org=mirror)
 
     result, peak = measured(lambda: inspector(capsys, "sync", "-c", str(builder), *flags, "--json"))
 
@@ -242,7 +233,7 @@ def test_sync_refuses_an_index_with_too_many_children(
     detail = result.json()["mirrors"][0]["detail"]
     assert "index lists 2000 distinct manifests; more than 1024 is refused" in detail
     # Only the index is read, once (the verdicts and the copy share it), never a child.
-    assert [r.path for r in front.seen("GET", "/manifests/sha256:")] == [
+    assert [r.path for r in proxy.seen("GET", "/manifests/sha256:")] == [
         f"/v2/example/run/manifests/{digest}"
     ]
 
@@ -265,18 +256,18 @@ def _serve_image(proxy: FaultProxy, i: int) -> str:
 
 def test_sync_caps_the_fan_out_of_an_index_of_indexes_as_a_whole(
     registry_factory: RegistryFactory,
-    front: FaultProxy,
+    proxy: FaultProxy,
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> None:
     mirror = registry_factory()
     # Two child indexes of 600 distinct manifests each: each alone is under the cap.
-    first = _serve_index(front, [_serve_image(front, i) for i in range(600)], tag=False)
-    second = _serve_index(front, [_child(i) for i in range(600, 1200)], tag=False)
-    _serve_index(front, [first, second])
+    first = _serve_index(proxy, [_serve_image(proxy, i) for i in range(600)], tag=False)
+    second = _serve_index(proxy, [_child(i) for i in range(600, 1200)], tag=False)
+    _serve_index(proxy, [first, second])
     builder = builder_toml(tmp_path, (RUN, [MIRROR]))
     flags = [
-        *endpoints(registry_example_com=front.url, mirror_example_org=mirror),
+        *endpoints(registry_example_com=proxy.url, mirror_example_org=mirror),
         "--timeout",
         "30",
     ]
@@ -289,7 +280,7 @@ def test_sync_caps_the_fan_out_of_an_index_of_indexes_as_a_whole(
     # The index, its two indexes and the first one's 600 images; none of the second's.
     # The index, its two indexes (read once, shared by the verdicts and the copy) and the
     # first one's 600 images; none of the second's.
-    assert len(front.seen("GET", "/manifests/sha256:")) == 603
+    assert len(proxy.seen("GET", "/manifests/sha256:")) == 603
 
 
 # --- hostile error bodies and labels -----------------------------------------------------------
@@ -335,19 +326,19 @@ def test_a_lone_surrogate_in_a_label_is_not_a_crash(
 
 
 def test_a_label_with_100000_mirrors_is_refused_above_the_cap(
-    registry: RegistryProcess, front: FaultProxy, capsys: pytest.CaptureFixture[str]
+    registry: RegistryProcess, proxy: FaultProxy, capsys: pytest.CaptureFixture[str]
 ) -> None:
     mirrors = tuple(f"m{i}.example.com/example/run" for i in range(100_000))
     push_builder(registry, builder_metadata(mirrors=mirrors))
 
     started = time.monotonic()
-    flags = ["--builder", BUILDER, *endpoints(registry_example_com=front.url)]
+    flags = ["--builder", BUILDER, *endpoints(registry_example_com=proxy.url)]
     result, peak = measured(lambda: inspector(capsys, "mirrors", *flags))
     elapsed = time.monotonic() - started
 
     assert result.code == 2
     assert "200002 run images and mirrors; more than 1000 is refused" in result.err
-    assert len(front.requests) <= 4  # ping, manifest, config blob: no 100,000 probes
+    assert len(proxy.requests) <= 4  # ping, manifest, config blob: no 100,000 probes
     assert peak < MEMORY_LIMIT, peak
     assert elapsed < 20, elapsed
 
@@ -357,36 +348,36 @@ def test_a_label_with_100000_mirrors_is_refused_above_the_cap(
 
 def test_retry_after_is_capped_by_the_timeout(
     registry: RegistryProcess,
-    front: FaultProxy,
+    proxy: FaultProxy,
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> None:
     push_image(registry.url, "example/run", "1.0")
-    front.add(RESPOND, method="HEAD", status=503, headers={"Retry-After": "30"}, body=b"")
+    proxy.add(RESPOND, method="HEAD", status=503, headers={"Retry-After": "30"}, body=b"")
     builder = builder_toml(tmp_path, (RUN, []))
-    flags = ["-c", str(builder), *endpoints(registry_example_com=front.url), "--timeout", "0.5"]
+    flags = ["-c", str(builder), *endpoints(registry_example_com=proxy.url), "--timeout", "0.5"]
 
     started = time.monotonic()
     result = inspector(capsys, "check", "registry.example.com/acme/app", *flags, "--json")
     elapsed = time.monotonic() - started
 
-    assert len(front.seen("HEAD")) == 3  # retried, as Retry-After asks ...
+    assert len(proxy.seen("HEAD")) == 3  # retried, as Retry-After asks ...
     assert elapsed < 0.5 * 2 + 2.5, elapsed  # ... but each wait at most --timeout, not 10 s
     assert result.json()["candidates"][0]["status"] == "error"
 
 
 def test_hung_candidates_beyond_the_concurrency_cost_one_timeout_per_wave(
     registry: RegistryProcess,
-    front: FaultProxy,
+    proxy: FaultProxy,
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
 ) -> None:
     """The README's formula, measured: N hung requests at concurrency C cost
     ceil(N / C) x --timeout (here 6 at 2: three waves of 0.4 s)."""
-    front.add("hang", method="HEAD", path="/manifests/")
+    proxy.add("hang", method="HEAD", path="/manifests/")
     mirrors = [f"registry.example.com/example/run:{i}" for i in range(1, 6)]
     builder = builder_toml(tmp_path, ("registry.example.com/example/run:0", mirrors))
-    flags = ["-c", str(builder), *endpoints(registry_example_com=front.url)]
+    flags = ["-c", str(builder), *endpoints(registry_example_com=proxy.url)]
 
     started = time.monotonic()
     result = inspector(

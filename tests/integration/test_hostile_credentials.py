@@ -11,30 +11,24 @@ against clobbering a tag that moved.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import builder_toml, endpoints, inspector, isolate, write_docker_config
+from cli_support import RegistryFactory, builder_toml, endpoints, inspector, write_docker_config
 from fault_proxy import RELOCATE, RESPOND, FaultProxy
+from seed_support import served_digest as served
 from test_builder_image import builder_metadata, push_builder
 
 from devtools.localregistry import (
-    MANIFEST_ACCEPT,
     RegistryProcess,
     TokenServer,
     push_image,
     registry_client,
 )
 
-RegistryFactory = Callable[..., RegistryProcess]
 RUN = "registry.example.com/example/run:1.0"
 MIRROR = "mirror.example.org/example/run:1.0"
-
-
-@pytest.fixture
-def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolate(tmp_path, monkeypatch)
 
 
 @pytest.fixture
@@ -46,14 +40,6 @@ def elsewhere(registry: RegistryProcess) -> Iterator[FaultProxy]:
 
 def authorized(proxy: FaultProxy) -> list[str]:
     return [f"{r.method} {r.path}" for r in proxy.requests if "authorization" in r.headers]
-
-
-def served(registry: RegistryProcess, repo: str, ref: str, auth: tuple[str, str]) -> str | None:
-    with registry_client(auth) as client:
-        response = client.head(
-            f"{registry.url}/v2/{repo}/manifests/{ref}", headers={"Accept": MANIFEST_ACCEPT}
-        )
-    return response.headers.get("docker-content-digest") if response.status_code == 200 else None
 
 
 # --- 1. an upload Location on another origin gets no Authorization (sync and preflight) --------

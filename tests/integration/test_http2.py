@@ -12,10 +12,13 @@ import trustme
 
 from devtools import seeding
 from devtools.localregistry import RegistryProcess, push_image
-from tests.integration.cli_support import Result, builder_toml, inspector, isolate
+from tests.integration.cli_support import Result, builder_toml, inspector
 
 NAME = "registry.example.com"
 MIRRORS = 11
+
+
+pytestmark = pytest.mark.usefixtures("docker_config")
 
 
 @pytest.fixture
@@ -57,13 +60,11 @@ def inspector_requests(registry: RegistryProcess) -> list[tuple[str, str]]:
 def test_a_check_over_https_shares_one_http2_connection(
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     tls_registry: tuple[RegistryProcess, Path],
 ) -> None:
     registry, _ = tls_registry
     for index in range(MIRRORS + 1):
         push_image(registry.url, f"example/run-{index}", "1.0")
-    isolate(tmp_path, monkeypatch)
     refs = [f"{NAME}/example/run-{index}:1.0" for index in range(MIRRORS + 1)]
 
     result = run(capsys, "mirrors", builder_toml(tmp_path, (refs[0], refs[1:])), tls_registry)
@@ -80,12 +81,10 @@ def test_a_check_over_https_shares_one_http2_connection(
 def test_sync_copies_over_http1(
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
     tls_registry: tuple[RegistryProcess, Path],
 ) -> None:
     registry, _ = tls_registry
     image = push_image(registry.url, "example/run", "1.0")
-    isolate(tmp_path, monkeypatch)
     builder = builder_toml(tmp_path, (f"{NAME}/example/run:1.0", [f"{NAME}/mirror/run:1.0"]))
 
     result = run(capsys, "sync", builder, tls_registry)

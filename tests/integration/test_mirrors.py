@@ -3,30 +3,25 @@ image of a builder, is each mirror (pack-config user mirrors first) present and 
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 from cli_support import (
+    RegistryFactory,
     Result,
     builder_toml,
     endpoints,
     inspector,
     inspector_requests,
-    isolate,
 )
 
 from devtools.localregistry import RegistryProcess, push_image
-
-RegistryFactory = Callable[..., RegistryProcess]
 
 RUN_IMAGE_KEYS = {"image", "normalized", "status", "digest", "mirrors"}
 MIRROR_KEYS = {"reference", "normalized", "status", "digest", "in_sync"}
 
 
-@pytest.fixture(autouse=True)
-def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolate(tmp_path, monkeypatch)
+pytestmark = pytest.mark.usefixtures("docker_config")
 
 
 def mirrors(capsys: pytest.CaptureFixture[str], builder: Path, *extra: str) -> Result:

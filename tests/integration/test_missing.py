@@ -9,7 +9,7 @@ import asyncio
 from pathlib import Path
 
 import pytest
-from cli_support import builder_toml, endpoints, inspector, isolate
+from cli_support import builder_toml, endpoints, inspector
 
 from devtools.localregistry import RegistryProcess, TokenServer, push_image
 from inspector.reference import parse
@@ -23,9 +23,7 @@ NAME = "registry.example.com"
 NO_DIGEST = "sha256:" + "0" * 64
 
 
-@pytest.fixture(autouse=True)
-def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolate(tmp_path, monkeypatch)
+pytestmark = pytest.mark.usefixtures("docker_config")
 
 
 def probe_all(url: str, *refs: str) -> list[Probe]:

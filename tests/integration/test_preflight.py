@@ -7,32 +7,28 @@ catalog, the app repository's tags and the blob store on disk before and after.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from cli_support import (
+    RegistryFactory,
     Result,
     builder_toml,
     endpoints,
     inspector,
     inspector_requests,
-    isolate,
     write_docker_config,
 )
 
 from devtools.localregistry import RegistryProcess, TokenServer, push_image, push_index
 
-RegistryFactory = Callable[..., RegistryProcess]
 RUN = "registry.example.com/example/run"
 MIRROR = "mirror.example.org/example/run"
 
 
-@pytest.fixture(autouse=True)
-def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolate(tmp_path, monkeypatch)
+pytestmark = pytest.mark.usefixtures("docker_config")
 
 
 def preflight(capsys: pytest.CaptureFixture[str], app: str, *flags: str) -> Result:

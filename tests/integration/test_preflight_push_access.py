@@ -6,11 +6,10 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from cli_support import builder_toml, endpoints, inspector, isolate
+from cli_support import builder_toml, endpoints, inspector
 
 from devtools.localregistry import RegistryProcess, push_image
 from inspector.checks.preflight import PushAccess, push_access
@@ -20,20 +19,11 @@ from inspector.registry.credentials import Keychain
 from inspector.registry.hosts import HostConfig, RegistryHosts
 from tests.integration.fault_proxy import RESET, RESPOND, FaultProxy
 
-RegistryFactory = Callable[..., RegistryProcess]
 APP = "registry.example.com/acme/app:1.0"
 UPLOADS = r"^/v2/acme/app/blobs/uploads/"
 
 
-@pytest.fixture(autouse=True)
-def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolate(tmp_path, monkeypatch)
-
-
-@pytest.fixture
-def proxy(registry: RegistryProcess) -> Iterator[FaultProxy]:
-    with FaultProxy(registry.host) as fault_proxy:
-        yield fault_proxy
+pytestmark = pytest.mark.usefixtures("docker_config")
 
 
 def access(proxy: FaultProxy) -> PushAccess:

@@ -6,10 +6,8 @@ from __future__ import annotations
 import json
 import os
 import pty
-import select
 import subprocess
 import sys
-import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -18,6 +16,7 @@ from cli_support import builder_toml
 from devtools.localregistry import RegistryProcess, push_image
 from inspector.cli.progress import ProbeCounter
 from tests.integration.fault_proxy import DELAY, FaultProxy
+from tests.support import read_terminal
 
 
 def test_counter_text_names_the_pending_registries_once_slow() -> None:
@@ -38,25 +37,23 @@ def run_with_stderr_on_a_terminal(argv: list[str], env: dict[str, str]) -> tuple
         argv, stdout=subprocess.PIPE, stderr=follower, env=env, cwd=env["HOME"]
     )
     os.close(follower)
-    chunks: list[bytes] = []
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        ready, _, _ = select.select([leader], [], [], 0.5)
-        if ready:
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
-        elif process.poll() is not None:
-            break
+    terminal = read_terminal(leader, process)
     assert process.stdout is not None
     out = process.stdout.read().decode()
     code = process.wait(timeout=60)
     os.close(leader)
-    return code, out, b"".join(chunks).decode(errors="replace")
+    return code, out, terminal.decode(errors="replace")
+
+
+def terminal_env(home: Path) -> dict[str, str]:
+    """A wide xterm, and no docker or pack config from the machine."""
+    return {
+        "PATH": os.environ["PATH"],
+        "HOME": str(home),
+        "DOCKER_CONFIG": str(home),
+        "TERM": "xterm",
+        "COLUMNS": "200",
+    }
 
 
 def test_terminal_sees_counts_and_the_slow_registry(
@@ -68,13 +65,7 @@ def test_terminal_sees_counts_and_the_slow_registry(
         tmp_path,
         ("registry.example.com/example/run:1.0", ["slow.example.org/slow/run:1.0"]),
     )
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(tmp_path),
-        "DOCKER_CONFIG": str(tmp_path),
-        "TERM": "xterm",
-        "COLUMNS": "200",
-    }
+    env = terminal_env(tmp_path)
     with FaultProxy(registry.host) as proxy:
         proxy.add(DELAY, method="HEAD", path="/v2/slow/run/manifests/", seconds=2.5)
         argv = [
@@ -110,13 +101,7 @@ def test_sync_shows_its_phases_on_a_terminal(
         tmp_path,
         ("registry.example.com/example/run:1.0", ["mirror.example.org/example/run:1.0"]),
     )
-    env = {
-        "PATH": os.environ["PATH"],
-        "HOME": str(tmp_path),
-        "DOCKER_CONFIG": str(tmp_path),
-        "TERM": "xterm",
-        "COLUMNS": "200",
-    }
+    env = terminal_env(tmp_path)
     with FaultProxy(mirror.host) as proxy:
         # Slow enough that the spinner redraws in each phase.
         proxy.add(DELAY, method="POST", path="/blobs/uploads/", seconds=0.6)

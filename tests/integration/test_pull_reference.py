@@ -9,22 +9,18 @@ build would really pull.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cli_support import Result, builder_toml, endpoints, inspector, isolate
+from cli_support import RegistryFactory, Result, builder_toml, endpoints, inspector
 
 from devtools.localregistry import RegistryProcess, push_image
 
-RegistryFactory = Callable[..., RegistryProcess]
 APP = "registry.example.com/acme/app"
 RUN = "registry.example.com/example/run:1.0"
 
 
-@pytest.fixture(autouse=True)
-def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolate(tmp_path, monkeypatch)
+pytestmark = pytest.mark.usefixtures("docker_config")
 
 
 def pack_config(tmp_path: Path, text: str) -> Path:

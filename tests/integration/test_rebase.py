@@ -9,25 +9,22 @@ check that the rebase verdict follows.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
-from cli_support import Result, endpoints, inspector, isolate
+from cli_support import RegistryFactory, Result, endpoints, inspector
 
 from devtools.localregistry import PushedImage, RegistryProcess, push_image, push_index
 
-RegistryFactory = Callable[..., RegistryProcess]
 LABEL = "io.buildpacks.lifecycle.metadata"
 RUN = "registry.example.com/example/run"
 APP = "registry.example.com/acme/app:1.0"
 
 
-@pytest.fixture(autouse=True)
-def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolate(tmp_path, monkeypatch)
+pytestmark = pytest.mark.usefixtures("docker_config")
 
 
 def top_layer(registry: RegistryProcess, image: PushedImage) -> str:

@@ -9,23 +9,19 @@ with the image it names), not from inspector's own normalizer.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cli_support import builder_toml, endpoints, inspector, inspector_requests, isolate
+from cli_support import RegistryFactory, builder_toml, endpoints, inspector, inspector_requests
 
 from devtools.localregistry import RegistryProcess, TokenServer, push_image
 
-RegistryFactory = Callable[..., RegistryProcess]
 Spelling = tuple[str, tuple[str, str, str]]  # (as written, (registry, repository, tag))
 
 HUB, PRIVATE = "hub", "private"
 
 
-@pytest.fixture(autouse=True)
-def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolate(tmp_path, monkeypatch)
+pytestmark = pytest.mark.usefixtures("docker_config")
 
 
 def anonymous_candidates() -> tuple[list[Spelling], list[Spelling]]:

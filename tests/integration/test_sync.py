@@ -11,38 +11,34 @@ from __future__ import annotations
 import json
 import random
 import tracemalloc
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 from cli_support import (
+    RegistryFactory,
     Result,
     builder_toml,
     endpoints,
     inspector,
     inspector_requests,
-    isolate,
     write_docker_config,
 )
+from seed_support import push_layer_image, served_digest
 
 from devtools.localregistry import (
-    DOCKER_MANIFEST,
     MANIFEST_ACCEPT,
     PushedImage,
     PushedIndex,
     RegistryProcess,
     TokenServer,
-    push_blob,
     push_image,
     push_index,
-    push_manifest,
     registry_client,
     sha256_digest,
 )
 
-RegistryFactory = Callable[..., RegistryProcess]
 RUN = "registry.example.com/example/run:1.0"
 MULTI = "registry.example.com/example/multi:2.0"
 MIRROR_RUN = "mirror.example.org/example/run:1.0"
@@ -50,9 +46,7 @@ MIRROR_MULTI = "mirror.example.org/example/multi:2.0"
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolate(tmp_path, monkeypatch)
+pytestmark = pytest.mark.usefixtures("docker_config")
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -64,20 +58,6 @@ def sync(capsys: pytest.CaptureFixture[str], builder: Path, *extra: str) -> Resu
 
 def by_mirror(document: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {m["mirror"]: m for m in document["mirrors"]}
-
-
-def served_digest(
-    registry: RegistryProcess, repo: str, ref: str, auth: tuple[str, str] | None = None
-) -> str | None:
-    """The digest the registry serves for ``repo:ref`` (None: 404)."""
-    with registry_client(auth) as client:
-        response = client.head(
-            f"{registry.url}/v2/{repo}/manifests/{ref}", headers={"Accept": MANIFEST_ACCEPT}
-        )
-    if response.status_code == 404:
-        return None
-    assert response.status_code == 200, response
-    return response.headers["Docker-Content-Digest"]
 
 
 def manifest_bytes(registry: RegistryProcess, repo: str, ref: str) -> bytes:
@@ -287,12 +267,12 @@ def test_same_registry_mirror_is_mounted_with_both_scopes(
     token_registry: tuple[RegistryProcess, TokenServer],
     capsys: pytest.CaptureFixture[str],
     tmp_path: Path,
-    _isolated: Path,
+    docker_config: Path,
 ) -> None:
     registry, tokens = token_registry
     alice = ("alice", "s3cret")
     run = push_image(registry.url, "example/run", "1.0", auth=alice)
-    write_docker_config(_isolated, "registry.example.com", *alice)
+    write_docker_config(docker_config, "registry.example.com", *alice)
     mirror = "registry.example.com/mirror/run:1.0"
     builder = builder_toml(tmp_path, (RUN, [mirror]))
     tokens.reset()
@@ -424,32 +404,7 @@ def test_missing_run_image_fails_its_mirrors(
 
 def push_big_image(registry: RegistryProcess, repo: str, tag: str, size: int) -> tuple[str, str]:
     """A one-layer image whose layer is ``size`` random bytes; (manifest digest, layer digest)."""
-    layer = random.Random(size).randbytes(size)
-    config = b'{"architecture":"amd64","os":"linux","rootfs":{"type":"layers","diff_ids":[]}}'
-    with registry_client() as client:
-        layer_digest = push_blob(client, registry.url, repo, layer)
-        config_digest = push_blob(client, registry.url, repo, config)
-        manifest = json.dumps(
-            {
-                "schemaVersion": 2,
-                "mediaType": DOCKER_MANIFEST,
-                "config": {
-                    "mediaType": "application/vnd.docker.container.image.v1+json",
-                    "digest": config_digest,
-                    "size": len(config),
-                },
-                "layers": [
-                    {
-                        "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
-                        "digest": layer_digest,
-                        "size": size,
-                    }
-                ],
-            }
-        ).encode()
-        digest = push_manifest(client, registry.url, repo, tag, manifest, DOCKER_MANIFEST)
-    assert digest == sha256_digest(manifest)
-    return digest, layer_digest
+    return push_layer_image(registry.url, repo, tag, random.Random(size).randbytes(size))
 
 
 def test_layers_are_streamed_not_held_in_memory(

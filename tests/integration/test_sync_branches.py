@@ -7,24 +7,29 @@ changed between the plan and the move."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import Result, builder_toml, endpoints, inspector, inspector_requests, isolate
+from cli_support import (
+    RegistryFactory,
+    Result,
+    builder_toml,
+    endpoints,
+    inspector,
+    inspector_requests,
+)
+from seed_support import push_layer_image
+from seed_support import served_digest as served
 
 from devtools.localregistry import (
-    DOCKER_MANIFEST,
     RegistryProcess,
-    push_blob,
     push_image,
-    push_manifest,
     registry_client,
 )
 from tests.integration.fault_proxy import CALL, DIGEST, RESPOND, WRONG_DIGEST, FaultProxy
 
-RegistryFactory = Callable[..., RegistryProcess]
 RUN = "registry.example.com/example/run:1.0"
 MIRROR_RUN = "mirror.example.org/example/run:1.0"
 OTHER_MIRROR = "other.example.org/example/run:1.0"
@@ -32,9 +37,7 @@ LAYER = b"a layer of known size" * 10
 LAYER_SIZE = len(LAYER)
 
 
-@pytest.fixture(autouse=True)
-def _isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolate(tmp_path, monkeypatch)
+pytestmark = pytest.mark.usefixtures("docker_config")
 
 
 @pytest.fixture
@@ -50,14 +53,6 @@ def sync(capsys: pytest.CaptureFixture[str], builder: Path, *extra: str) -> Resu
 
 def rows(result: Result) -> list[dict[str, Any]]:
     return list(result.json()["mirrors"])
-
-
-def served(registry: RegistryProcess, repo: str, ref: str) -> str | None:
-    with registry_client() as client:
-        response = client.head(
-            f"{registry.url}/v2/{repo}/manifests/{ref}", headers={"Accept": DOCKER_MANIFEST}
-        )
-    return response.headers.get("Docker-Content-Digest") if response.status_code == 200 else None
 
 
 def test_a_mirror_listed_twice_is_synced_once(
@@ -140,35 +135,9 @@ def test_a_run_image_tree_that_cannot_be_read_fails_each_mirror_and_is_read_once
 
 
 def _image_with_layer_size(registry: RegistryProcess, tag: str, claimed: int) -> tuple[str, int]:
-    """An image whose layer descriptor claims ``claimed`` bytes (distribution does not check
-    descriptor sizes on a manifest PUT); (layer digest, real size)."""
-    layer = LAYER
-    config = json.dumps(
-        {"architecture": "amd64", "os": "linux", "rootfs": {"type": "layers", "diff_ids": []}}
-    ).encode()
-    with registry_client() as client:
-        layer_digest = push_blob(client, registry.url, "example/run", layer)
-        config_digest = push_blob(client, registry.url, "example/run", config)
-        manifest = {
-            "schemaVersion": 2,
-            "mediaType": DOCKER_MANIFEST,
-            "config": {
-                "mediaType": "application/vnd.docker.container.image.v1+json",
-                "digest": config_digest,
-                "size": len(config),
-            },
-            "layers": [
-                {
-                    "mediaType": "application/vnd.docker.image.rootfs.diff.tar.gzip",
-                    "digest": layer_digest,
-                    "size": claimed,
-                }
-            ],
-        }
-        push_manifest(
-            client, registry.url, "example/run", tag, json.dumps(manifest).encode(), DOCKER_MANIFEST
-        )
-    return layer_digest, len(layer)
+    """An image whose layer descriptor claims ``claimed`` bytes; (layer digest, real size)."""
+    _, layer_digest = push_layer_image(registry.url, "example/run", tag, LAYER, size=claimed)
+    return layer_digest, len(LAYER)
 
 
 @pytest.mark.parametrize(("delta", "words"), [(+7, "of"), (-7, "larger than")])

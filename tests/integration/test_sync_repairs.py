@@ -6,22 +6,16 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
-from cli_support import builder_toml, endpoints, inspector, isolate
+from cli_support import RegistryFactory, builder_toml, endpoints, inspector
 from shapes import image, index, missing_content, platform
 
 from devtools.localregistry import OCI_MANIFEST, RegistryProcess, push_manifest, sha256_digest
 
-RegistryFactory = Callable[..., RegistryProcess]
-
-
-@pytest.fixture(autouse=True)
-def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolate(tmp_path, monkeypatch)
+pytestmark = pytest.mark.usefixtures("docker_config")
 
 
 def upload(

@@ -12,7 +12,6 @@ import pytest
 import trustme
 
 from devtools.localregistry import PushedImage, RegistryProcess, push_image
-from inspector.registry import retry as retry_module
 from tests.integration.cli_support import Result, builder_toml, inspector, isolate
 from tests.integration.fault_proxy import FaultProxy
 
@@ -20,11 +19,8 @@ NAME = "registry.example.com"
 RUN = f"{NAME}/example/run:1.0"
 
 
-@pytest.fixture(autouse=True)
-def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    # The plain-HTTP fallback against a TLS-only port is a dropped connection, retried.
-    monkeypatch.setattr(retry_module, "BACKOFF_INITIAL", 0.01)
-    monkeypatch.setattr(retry_module, "BACKOFF_MAX", 0.02)
+# The plain-HTTP fallback against a TLS-only port is a dropped connection, retried.
+pytestmark = pytest.mark.usefixtures("fast_backoff")
 
 
 @pytest.fixture(scope="module")

@@ -3,21 +3,15 @@ a real registry where everything else is fine (contract: "Exit codes")."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from cli_support import endpoints, inspector, isolate
+from cli_support import endpoints, inspector
 
 from devtools.localregistry import RegistryProcess
 from devtools.seeding import push_image
 
-RegistryFactory = Callable[..., RegistryProcess]
-
-
-@pytest.fixture(autouse=True)
-def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolate(tmp_path, monkeypatch)
+pytestmark = pytest.mark.usefixtures("docker_config")
 
 
 @pytest.mark.parametrize(

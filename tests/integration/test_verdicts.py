@@ -7,13 +7,12 @@ skopeo and blob HEADs.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
-from cli_support import Result, builder_toml, endpoints, inspector, isolate
+from cli_support import RegistryFactory, Result, builder_toml, endpoints, inspector
 from shapes import (
     Child,
     attestation,
@@ -31,16 +30,13 @@ from shapes import (
 
 from devtools.localregistry import RegistryProcess, delete_blob, delete_manifest
 
-RegistryFactory = Callable[..., RegistryProcess]
 RUN = "registry.example.com/example/run:1.0"
 MIRROR = "mirror.example.org/example/run:1.0"
 REPO = "example/run"
 AMD64, ARM64 = platform("linux/amd64"), platform("linux/arm64/v8")
 
 
-@pytest.fixture(autouse=True)
-def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    return isolate(tmp_path, monkeypatch)
+pytestmark = pytest.mark.usefixtures("docker_config")
 
 
 @dataclass

@@ -17,13 +17,12 @@ import base64
 import json
 import string
 from collections import Counter
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import pytest
 import respx
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inspector.reference import parse
@@ -38,9 +37,9 @@ from inspector.registry.client import DOCKER_MANIFEST, RegistryClient
 from inspector.registry.credentials import Credential, Keychain
 from inspector.registry.hosts import HostConfig, RegistryHosts
 from inspector.registry.model import Probe, Status
+from tests.support import FAST
 
 RAN: Counter[str] = Counter()
-FAST = settings(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
 REGISTRY = "registry.example.com"
 BASE = f"https://{REGISTRY}"
@@ -52,11 +51,7 @@ SECRET = Credential("bob", "hunter2")
 BASIC = "Basic " + base64.b64encode(b"bob:hunter2").decode()
 
 
-@pytest.fixture(scope="module", autouse=True)
-def report_counts() -> Iterator[None]:
-    yield
-    for name, count in sorted(RAN.items()):
-        print(f"\n{name}: {count} examples")
+pytestmark = pytest.mark.usefixtures("report_counts")
 
 
 def bearer(realm: str = REALM, **params: str) -> str:

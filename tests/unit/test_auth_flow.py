@@ -27,18 +27,6 @@ SCOPE = "repository:team/manifests/tool:pull"
 Flow = AsyncGenerator[httpx.Request, httpx.Response]
 
 
-@pytest.fixture
-def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Every retry sleep, recorded and cut to nothing."""
-    recorded: list[float] = []
-
-    async def sleep(seconds: float) -> None:
-        recorded.append(seconds)
-
-    monkeypatch.setattr(asyncio, "sleep", sleep)
-    return recorded
-
-
 def registry_request() -> httpx.Request:
     return httpx.Request("HEAD", MANIFEST, extensions={SCOPE_EXTENSION: SCOPE})
 

@@ -10,9 +10,10 @@ from typing import Any
 
 import pytest
 
-from inspector.cli import main, numbers
+from inspector.cli import numbers
 from inspector.registry import hosts, ports
 from inspector.sources.model import ConfigError
+from tests.support import run_cli as run
 
 BUILDER = "fixtures/builder-new.toml"
 
@@ -43,14 +44,6 @@ BAD_NUMBERS = [
     (["--endpoint", "registry.example.com:70000=http://127.0.0.1:5000"], "--endpoint", "70000"),
     (["--endpoint", "registry.example.com=http://[::1]:65536"], "--endpoint", "65536"),
 ]
-
-
-def run(capsys: Any, *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    assert isinstance(exited.value.code, int)
-    return exited.value.code, out, err
 
 
 @pytest.fixture(autouse=True)

@@ -7,21 +7,15 @@ import json
 
 import pytest
 
-from inspector.cli import main
+from tests.support import run_cli
 
-
-@pytest.fixture(autouse=True)
-def isolated_pack_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("PACK_HOME", str(tmp_path / "packhome"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+pytestmark = pytest.mark.usefixtures("isolated_pack_home")
 
 
 def run(capsys, *argv: str) -> tuple[int, str]:
-    with pytest.raises(SystemExit) as done:
-        main(list(argv))
-    out, err = capsys.readouterr()
+    code, out, err = run_cli(capsys, *argv)
     assert err == ""
-    return done.value.code, out
+    return code, out
 
 
 BUILDER = """

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from inspector.checks import audit as checks
-from inspector.cli import main
 from inspector.sources import builder_schema, builder_toml
+from tests.support import run_cli as run
 
 # A builder.toml using every key of pack's schema once: none of them is unknown.
 EVERY_KEY = """\
@@ -190,14 +190,6 @@ def test_audit_reports_packs_own_invalid_builder_shape() -> None:
 
 
 # -- every command names an unknown key; resolve/builder exit as before --------------
-
-
-def run(capsys: Any, *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    assert isinstance(exited.value.code, int)
-    return exited.value.code, out, err
 
 
 TYPO = (

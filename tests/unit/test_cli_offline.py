@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 import os
 import re
-import select
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 
 from inspector.cli import main
+from tests.support import FakeTTY, read_terminal
+from tests.support import run_cli as cli
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 NEW = str(FIXTURES / "builder-new.toml")
@@ -33,20 +33,7 @@ CANDIDATE_KEYS = {
 }
 
 
-@pytest.fixture(autouse=True)
-def isolated_pack_home(tmp_path, monkeypatch):
-    """Never read the real ~/.pack: an empty PACK_HOME and HOME unless a test says otherwise."""
-    monkeypatch.setenv("PACK_HOME", str(tmp_path / "packhome"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-    monkeypatch.delenv("INSPECTOR_REGISTRY_CONFIG", raising=False)
-    return tmp_path / "packhome"
-
-
-def cli(capsys, *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as done:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    return done.value.code, out, err
+pytestmark = pytest.mark.usefixtures("isolated_pack_home")
 
 
 def assert_one_line_error(code: int, out: str, err: str, *needles: str) -> None:
@@ -370,31 +357,6 @@ def test_help_and_version(capsys):
 # --- plain text for pipes and NO_COLOR -------------------------------------------------------
 
 
-class FakeTTY:
-    """A stdout that claims to be a terminal."""
-
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-        self.encoding = "utf-8"
-
-    def write(self, text: str) -> int:
-        self.parts.append(text)
-        return len(text)
-
-    def flush(self) -> None:
-        pass
-
-    def isatty(self) -> bool:
-        return True
-
-    def fileno(self) -> int:
-        raise OSError("not a real terminal")
-
-    @property
-    def text(self) -> str:
-        return "".join(self.parts)
-
-
 def run_on_tty(monkeypatch, *argv: str) -> tuple[int, str]:
     tty = FakeTTY()
     monkeypatch.setattr(sys, "stdout", tty)
@@ -521,26 +483,12 @@ def test_subprocess_real_terminal_with_no_color(tmp_path):
         )
         os.close(follower)
         follower = -1
-        chunks = []
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            ready, _, _ = select.select([leader], [], [], 1)
-            if not ready:
-                if process.poll() is not None:
-                    break
-                continue
-            try:
-                chunk = os.read(leader, 65536)
-            except OSError:  # EIO: the child closed the terminal
-                break
-            if not chunk:
-                break
-            chunks.append(chunk)
+        terminal = read_terminal(leader, process)
         assert process.wait(timeout=60) == 0
     finally:
         os.close(leader)
         if follower != -1:
             os.close(follower)
-    out = b"".join(chunks).decode()
+    out = terminal.decode()
     assert not ANSI.search(out)
     assert "registry.example.com/example/run" in out

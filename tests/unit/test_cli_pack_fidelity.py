@@ -7,23 +7,13 @@ from pathlib import Path
 
 import pytest
 
-from inspector.cli import main
+from tests.support import run_cli as cli
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 NEW = str(FIXTURES / "builder-new.toml")
 
 
-@pytest.fixture(autouse=True)
-def isolated_pack_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("PACK_HOME", str(tmp_path / "packhome"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
-
-
-def cli(capsys, *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as done:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    return done.value.code, out, err
+pytestmark = pytest.mark.usefixtures("isolated_pack_home")
 
 
 def test_resolve_shows_the_pull_reference_through_registry_mirrors(capsys, tmp_path):

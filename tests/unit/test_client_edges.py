@@ -9,7 +9,6 @@ import asyncio
 import hashlib
 import json
 from collections.abc import Sequence
-from typing import Any
 
 import httpx
 import pytest
@@ -51,21 +50,6 @@ def router() -> respx.Router:
     router = respx.Router(base_url=BASE, assert_all_called=False)
     router.get("/v2/").respond(200)
     return router
-
-
-@pytest.fixture
-def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Every retry sleep, recorded and cut to nothing (the retry loop sleeps via asyncio.sleep)."""
-    recorded: list[float] = []
-    real_sleep = asyncio.sleep
-
-    async def sleep(seconds: float, result: Any = None) -> Any:
-        recorded.append(seconds)
-        await real_sleep(0)
-        return result
-
-    monkeypatch.setattr(asyncio, "sleep", sleep)
-    return recorded
 
 
 def run_probes(router: respx.Router, refs: Sequence[Reference] = (REF,)) -> list[Probe]:

@@ -42,10 +42,7 @@ BODY = json.dumps({"schemaVersion": 2, "mediaType": DOCKER_MANIFEST, "layers": [
 DIGEST = "sha256:" + hashlib.sha256(BODY).hexdigest()
 
 
-@pytest.fixture(autouse=True)
-def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(retry_module, "BACKOFF_INITIAL", 0.001)
-    monkeypatch.setattr(retry_module, "BACKOFF_MAX", 0.002)
+pytestmark = pytest.mark.usefixtures("fast_backoff")
 
 
 @pytest.fixture
@@ -194,18 +191,11 @@ def test_writes_are_never_retried(router: respx.Router) -> None:
     assert (reset.call_count, detail) == (1, "connection reset")
 
 
-def test_backoff_doubles_and_is_jittered(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_backoff_doubles_and_is_jittered(
+    monkeypatch: pytest.MonkeyPatch, waits: list[float]
+) -> None:
     monkeypatch.setattr(retry_module, "BACKOFF_INITIAL", 0.2)
     monkeypatch.setattr(retry_module, "BACKOFF_MAX", 2.0)
-    waits: list[float] = []
-    real_sleep = asyncio.sleep
-
-    async def sleep(seconds: float, result: Any = None) -> Any:
-        waits.append(seconds)
-        await real_sleep(0)
-        return result
-
-    monkeypatch.setattr(asyncio, "sleep", sleep)
     runs = []
     for _ in range(5):
         router = respx.Router(assert_all_called=False)

@@ -21,14 +21,6 @@ from inspector.registry.credentials import (
 )
 
 
-@pytest.fixture
-def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    directory = tmp_path / "docker"
-    directory.mkdir()
-    monkeypatch.setenv("DOCKER_CONFIG", str(directory))
-    return directory / "config.json"
-
-
 def auth(user: str) -> dict[str, str]:
     return {"auth": base64.b64encode(f"{user}:pw-{user}".encode()).decode()}
 

@@ -22,7 +22,7 @@ from typing import Any
 import httpx
 import pytest
 import respx
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inspector.cli import main
@@ -31,25 +31,27 @@ from inspector.registry import retry as retry_module
 from inspector.registry.client import DOCKER_MANIFEST, OCI_INDEX, RegistryClient, RegistryError
 from inspector.registry.hosts import RegistryHosts
 from inspector.registry.model import Status
+from tests.support import FAST
+from tests.support import run_cli as cli
 
 RAN: Counter[str] = Counter()
-FAST = settings(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 SECRET = "hunter2-very-secret"
 BASE = "https://registry.example.com"
 REF = parse("registry.example.com/example/run:1.0")
 MANIFEST = f"{BASE}/v2/example/run/manifests/1.0"
 
 
+pytestmark = pytest.mark.usefixtures("report_counts")
+
+
 @pytest.fixture(scope="module", autouse=True)
-def report_counts() -> Iterator[None]:
+def no_backoff() -> Iterator[None]:
     # Retries of dropped connections (an unparsable Location is a RemoteProtocolError)
     # wait next to nothing here; test_client_respx.py checks the waits themselves.
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(retry_module, "BACKOFF_INITIAL", 0.0)
         patch.setattr(retry_module, "BACKOFF_MAX", 0.0)
         yield
-    for name, count in sorted(RAN.items()):
-        print(f"\n{name}: {count} examples")
 
 
 @pytest.fixture
@@ -64,15 +66,6 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
         '[[run.images]]\nimage = "registry.example.com/example/run"\nmirrors = []\n'
     )
     return docker
-
-
-def cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as exited:
-        main(list(args))
-    out, err = capsys.readouterr()
-    code = exited.value.code
-    assert isinstance(code, int)
-    return code, out, err
 
 
 def check(capsys: pytest.CaptureFixture[str], tmp_path: Path, *extra: str) -> tuple[int, str, str]:

@@ -19,12 +19,11 @@ import stat
 import sys
 import time
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inspector.registry import credentials, hosts
@@ -42,18 +41,14 @@ from inspector.registry.hosts import (
     is_private_host,
 )
 from inspector.sources.model import ConfigError
+from tests.support import FAST
 
 RAN: Counter[str] = Counter()
-FAST = settings(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 SECRET = "hunter2-very-secret"
 AUTH = base64.b64encode(f"bob:{SECRET}".encode()).decode()
 
 
-@pytest.fixture(scope="module", autouse=True)
-def report_counts() -> Iterator[None]:
-    yield
-    for name, count in sorted(RAN.items()):
-        print(f"\n{name}: {count} examples")
+pytestmark = pytest.mark.usefixtures("report_counts")
 
 
 def write(tmp_path: Path, text: str, name: str = "registries.toml") -> Path:
@@ -353,14 +348,6 @@ def test_loopback_hosts(host: str, loopback: bool) -> None:
 
 
 # --- docker config ---------------------------------------------------------------------------
-
-
-@pytest.fixture
-def docker_config(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    directory = tmp_path / "docker"
-    directory.mkdir()
-    monkeypatch.setenv("DOCKER_CONFIG", str(directory))
-    return directory / "config.json"
 
 
 def load_error(path: Path, document: Any) -> str:

@@ -15,6 +15,8 @@ import pytest
 
 from inspector.cli import main
 from inspector.formats.schema import SCHEMA_VERSION, SCHEMAS, load
+from tests.support import FakeTTY
+from tests.support import run_cli as run
 
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 NEW = str(FIXTURES / "builder-new.toml")
@@ -22,38 +24,11 @@ ANSI = re.compile(r"\x1b\[")
 ALL_COMMANDS = ["resolve", "check", "mirrors", "builder", "preflight", "rebase", "audit", "sync"]
 
 
-class FakeTTY:
-    def __init__(self) -> None:
-        self.parts: list[str] = []
-        self.encoding = "utf-8"
-
-    def write(self, text: str) -> int:
-        self.parts.append(text)
-        return len(text)
-
-    def flush(self) -> None:
-        pass
-
-    def isatty(self) -> bool:
-        return True
-
-    def fileno(self) -> int:
-        raise OSError("not a real terminal")
-
-
 @pytest.fixture(autouse=True)
 def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("PACK_HOME", str(tmp_path / "pack"))
     for name in ("NO_COLOR", "FORCE_COLOR", "INSPECTOR_TIMEOUT", "INSPECTOR_CONCURRENCY"):
         monkeypatch.delenv(name, raising=False)
-
-
-def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
-    with pytest.raises(SystemExit) as done:
-        main(list(argv))
-    out, err = capsys.readouterr()
-    assert isinstance(done.value.code, int)
-    return done.value.code, out, err
 
 
 def on_tty(monkeypatch: pytest.MonkeyPatch, *argv: str) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from inspector.cli import main
+from tests.support import run_cli
 
 HERE = Path(__file__).resolve().parents[2] / "fixtures" / "pack-fidelity"
 JAMMY = str(HERE / "paketo-jammy-base.toml")
@@ -25,17 +25,12 @@ JAMMY_RUN = "index.docker.io/paketobuildpacks/run-jammy-base:latest"
 JAMMY_GCR = "gcr.io/paketo-buildpacks/run-jammy-base:latest"
 
 
-@pytest.fixture(autouse=True)
-def isolated_pack_home(tmp_path, monkeypatch):
-    monkeypatch.setenv("PACK_HOME", str(tmp_path / "packhome"))
-    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+pytestmark = pytest.mark.usefixtures("isolated_pack_home")
 
 
 def resolve(capsys, app: str, builder: str, *flags: str) -> dict:
-    with pytest.raises(SystemExit) as done:
-        main(["resolve", app, "-c", builder, *flags, "--json"])
-    out, err = capsys.readouterr()
-    assert done.value.code == 0, err
+    code, out, err = run_cli(capsys, "resolve", app, "-c", builder, *flags, "--json")
+    assert code == 0, err
     return json.loads(out)
 
 
@@ -101,10 +96,8 @@ def test_heroku_lifecycle_selector_ignores_the_users_run_image_mirror(capsys):
 
 
 def builder_json(capsys, builder: str) -> dict:
-    with pytest.raises(SystemExit) as done:
-        main(["builder", "-c", builder, "--no-pack-config", "--json"])
-    out, _ = capsys.readouterr()
-    assert done.value.code == 0
+    code, out, _ = run_cli(capsys, "builder", "-c", builder, "--no-pack-config", "--json")
+    assert code == 0
     return json.loads(out)
 
 

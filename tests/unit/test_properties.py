@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from inspector.reference import (
@@ -40,16 +40,12 @@ from inspector.reference import (
 from inspector.sources import builder_toml, pack_config
 from inspector.sources.model import Builder, ConfigError, RunImage
 from inspector.sources.pack_config import PackConfig
+from tests.support import FAST
 
 RAN: Counter[str] = Counter()
-# No example database: runs leave nothing behind in the work tree.
-FAST = settings(deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow])
 
 
-@pytest.fixture(scope="module", autouse=True)
-def report_counts():
-    yield
-    print("\nhypothesis examples run:", dict(RAN))
+pytestmark = pytest.mark.usefixtures("report_counts")
 
 
 # --- the reference parser --------------------------------------------------------------------

@@ -199,17 +199,6 @@ def answers(*scripted: int | type[Exception]) -> Iterator[httpx.Response]:
             raise item("dropped")
 
 
-@pytest.fixture
-def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    recorded: list[float] = []
-
-    async def sleep(seconds: float) -> None:
-        recorded.append(seconds)
-
-    monkeypatch.setattr(asyncio, "sleep", sleep)
-    return recorded
-
-
 def send(method: str, *script: int | type[Exception]) -> tuple[int | str, int]:
     """Run ``send_with_retries`` over a scripted sequence; (last status or error, sends)."""
     queue = list(script)
