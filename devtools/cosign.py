@@ -78,9 +78,9 @@ def _push_manifest_with(
 ) -> tuple[str, bytes, tuple[str, ...]]:
     blobs = [push_blob(client, base_url, repo, config[1])]
     descriptors = []
-    for media_type, data, annotations in layers:
+    for media_type, data, notes in layers:
         blobs.append(push_blob(client, base_url, repo, data))
-        extra = {"annotations": annotations} if annotations else {}
+        extra = {"annotations": notes} if notes else {}
         descriptors.append(_descriptor(media_type, data, **extra))
     manifest = _bytes(
         {

@@ -144,8 +144,8 @@ def index_descriptors(document: Any) -> tuple[Descriptor, ...]:
     """The well-formed entries of an index's ``manifests`` (a referrers answer or a fallback
     tag's index); malformed ones are dropped."""
     entries = document.get("manifests") if isinstance(document, dict) else None
-    found = (_descriptor(entry) for entry in entries if isinstance(entries, list))
-    return tuple(d for d in found if d is not None) if isinstance(entries, list) else ()
+    found = (_descriptor(entry) for entry in (entries if isinstance(entries, list) else []))
+    return tuple(d for d in found if d is not None)
 
 
 async def referrers(
