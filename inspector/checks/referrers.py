@@ -184,7 +184,7 @@ def _artifact_type(manifest: Manifest) -> str | None:
     return media_type if isinstance(media_type, str) else None
 
 
-async def _read_tag(client: RegistryClient, ref: Reference, tag: str) -> Manifest | None:
+async def read_tag(client: RegistryClient, ref: Reference, tag: str) -> Manifest | None:
     try:
         return await client.get_manifest(with_tag(ref, tag), tag)
     except RegistryError as error:
@@ -250,7 +250,7 @@ async def _discover(
         listings.update({s: a.descriptors for s, a in zip(children, answers, strict=True)})
     else:
         wanted = [s for s in subjects if tags is None or tag_for(s) in tags]
-        indexes = await api.gather_all(*(_read_tag(client, ref, tag_for(s)) for s in wanted))
+        indexes = await api.gather_all(*(read_tag(client, ref, tag_for(s)) for s in wanted))
         for subject, index in zip(wanted, indexes, strict=True):
             if index is not None:
                 fallback[subject] = index
@@ -262,7 +262,7 @@ async def _discover(
         for suffix in SUFFIXES
         if tags is None or tag_for(subject, suffix) in tags
     ]
-    read = await api.gather_all(*(_read_tag(client, ref, tag_for(s, x)) for s, x in cosign))
+    read = await api.gather_all(*(read_tag(client, ref, tag_for(s, x)) for s, x in cosign))
     attachments: list[Attachment] = []
     for (subject, suffix), manifest in zip(cosign, read, strict=True):
         if manifest is not None:
@@ -307,7 +307,7 @@ async def listed_on(
     answer = await api.referrers(client, target, subject)
     if answer.supported:
         return True, {d.digest for d in answer.descriptors}
-    index = await _read_tag(client, target, tag_for(subject))
+    index = await read_tag(client, target, tag_for(subject))
     if index is None:
         return False, set()
     return False, {d.digest for d in api.index_descriptors(index.json())}

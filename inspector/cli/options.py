@@ -57,6 +57,13 @@ builder_options = _stack(
     pack_config_options,
 )
 
+referrers_option = click.option(
+    "--referrers",
+    is_flag=True,
+    help="Also compare (sync: copy) signatures, attestations, SBOMs and OCI referrers of "
+    "the run image's digest (cosign tags, referrers API or its fallback tag).",
+)
+
 mode_options = click.option(
     "--daemon",
     is_flag=True,

@@ -14,6 +14,7 @@ from inspector.cli import online, options
 @options.builder_options
 @options.mode_options
 @options.registry_options
+@options.referrers_option
 @options.output_options
 def check(app_image: str, **values: Any) -> None:
     """Resolve the run image for APP_IMAGE, probe every candidate, compare digests.
@@ -30,7 +31,7 @@ def check(app_image: str, **values: Any) -> None:
     async def job(client: Any) -> Any:
         builder = await online.load_builder(client, choice)
         with online.progress(f"Probing run image candidates for {app_image}"):
-            return await run_check(
+            report = await run_check(
                 client,
                 app,
                 builder.run_images,
@@ -38,23 +39,31 @@ def check(app_image: str, **values: Any) -> None:
                 mode=Mode.DAEMON if values["daemon"] else Mode.PUBLISH,
                 builder_image=builder.image,
             )
+        if not values["referrers"]:
+            return report, None
+        from inspector.checks import referrers
 
-    report = online.run(online.registry_options(values), job)
+        groups = referrers.groups_of(report.results)
+        return report, await referrers.check_groups(client, groups)
+
+    report, attached = online.run(online.registry_options(values), job)
     # Only the renderer asked for is imported.
     if values["as_json"]:
-        from inspector.formats import json
+        from inspector.formats import attachments, json
 
-        json.dump(json.check(report))
+        document = json.check(report)
+        json.dump(attachments.add_to_check(document, attached) if attached else document)
     else:
-        from inspector.formats import human, table
+        from inspector.formats import attachments, human, table
 
-        table.render(human.check(report))
-    raise SystemExit(0 if report.ok else 1)
+        table.render(human.check(report) + (attachments.tables(attached) if attached else []))
+    raise SystemExit(0 if report.ok and (attached is None or attached.ok) else 1)
 
 
 @click.command()
 @options.builder_options
 @options.registry_options
+@options.referrers_option
 @options.output_options
 def mirrors(**values: Any) -> None:
     """For every run image of the builder: is each mirror present and identical to it?"""
@@ -65,16 +74,23 @@ def mirrors(**values: Any) -> None:
     async def job(client: Any) -> Any:
         builder = await online.load_builder(client, choice)
         with online.progress("Probing run images and mirrors"):
-            return await run_mirrors(client, builder.run_images, user.mirrors_for)
+            report = await run_mirrors(client, builder.run_images, user.mirrors_for)
+        if not values["referrers"]:
+            return report, None
+        from inspector.checks import referrers
 
-    report = online.run(online.registry_options(values), job)
+        groups = [(g.image, g.mirrors) for g in report.run_images]
+        return report, await referrers.check_groups(client, groups)
+
+    report, attached = online.run(online.registry_options(values), job)
     # Only the renderer asked for is imported.
     if values["as_json"]:
-        from inspector.formats import json
+        from inspector.formats import attachments, json
 
-        json.dump(json.mirrors(report))
+        document = json.mirrors(report)
+        json.dump(attachments.add_to_mirrors(document, attached) if attached else document)
     else:
-        from inspector.formats import human, table
+        from inspector.formats import attachments, human, table
 
-        table.render(human.mirrors(report))
-    raise SystemExit(0 if report.in_sync else 1)
+        table.render(human.mirrors(report) + (attachments.tables(attached) if attached else []))
+    raise SystemExit(0 if report.in_sync and (attached is None or attached.ok) else 1)

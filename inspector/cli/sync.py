@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     metavar="MIRROR",
     help="Sync only this mirror, as written in the builder or normalized (repeatable).",
 )
+@options.referrers_option
 @options.output_options
 def sync(**values: Any) -> None:
     """Copy each run image to its missing or stale mirrors, then verify the digests match.
@@ -39,7 +40,7 @@ def sync(**values: Any) -> None:
     """
     from inspector.checks import sync as syncing
     from inspector.checks.mirrors import mirrors as run_mirrors
-    from inspector.formats import human, json, table
+    from inspector.formats import attachments, human, json, table
 
     if values["concurrency"] < 2:
         raise click.BadParameter(
@@ -56,7 +57,7 @@ def sync(**values: Any) -> None:
         with online.progress("Probing run images and mirrors"):
             report = await run_mirrors(client, builder.run_images, user.mirrors_for)
         with _progress(enabled=not dry_run) as progress:
-            return await syncing.sync(
+            result = await syncing.sync(
                 client,
                 report,
                 only=only,
@@ -64,16 +65,25 @@ def sync(**values: Any) -> None:
                 progress=progress,
                 transfers=values["concurrency"] // 2,
             )
+        if not values["referrers"]:
+            return result, None
+        from inspector.checks.attach_sync import sync_attachments
+
+        attached = await sync_attachments(
+            client, report, result, dry_run=dry_run, transfers=values["concurrency"] // 2
+        )
+        return result, attached
 
     # Blobs go over HTTP/1.1: HTTP/2 multiplexes them on one connection under the
     # server's flow-control window (Go's default: 1 MB per stream), which caps an upload
     # at that much per round trip.
-    report = online.run(online.registry_options(values, http2=False), job)
+    report, attached = online.run(online.registry_options(values, http2=False), job)
     if values["as_json"]:
-        json.dump(json.sync(report))
+        document = json.sync(report)
+        json.dump(attachments.add_to_sync(document, attached) if attached else document)
     else:
-        table.render(human.sync(report))
-    raise SystemExit(0 if report.ok else 1)
+        table.render(human.sync(report) + (attachments.sync_tables(attached) if attached else []))
+    raise SystemExit(0 if report.ok and (attached is None or attached.ok) else 1)
 
 
 class _RichTask:
