@@ -98,9 +98,11 @@ async def list_tags(client: RegistryClient, ref: Reference) -> list[str]:
     path: str | None = f"/v2/{ref.repository}/tags/list"
     params: dict[str, str] | None = {"n": str(TAGS_PAGE)}
     tags: list[str] = []
+    seen: set[str] = set()
     for _ in range(MAX_PAGES):
-        if path is None:
-            break
+        if path is None or path in seen:
+            break  # the end, or a Link back to a page already read
+        seen.add(path)
         response = await client.request(
             ref.registry, "GET", path, params=params, stream=True, kind="tags list"
         )
@@ -175,7 +177,8 @@ async def referrers(
         if response.status_code != 200:
             await response.aclose()
             raise _http_error(response, "referrers")
-        filtered = artifact_type in response.headers.get(FILTERS_HEADER, "").split(",")
+        applied = response.headers.get(FILTERS_HEADER, "").split(",")
+        filtered = "artifactType" in (name.strip() for name in applied)
         descriptors = index_descriptors(await _read_json(response, "referrers index"))
         if artifact_type and not filtered:
             descriptors = tuple(d for d in descriptors if d.artifact_type == artifact_type)

@@ -1,0 +1,176 @@
+"""The OCI 1.1 referrers API and the tag list, against respx routes.
+
+distribution 2.8.2 (the integration tests' registry) has no referrers API, so what only a
+registry with the API can show lives here: ``OCI-Filters-Applied``, pagination by ``Link``,
+discovery through the API (and then no fallback-tag request), and a referrer that a mirror
+holds by digest but does not list.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import Callable
+from typing import Any
+
+import httpx
+import respx
+
+from inspector.checks import referrers as found
+from inspector.checks.evaluate import Evaluated
+from inspector.registry import referrers as api
+from inspector.registry.client import OCI_INDEX, OCI_MANIFEST, RegistryClient
+from inspector.registry.hosts import RegistryHosts
+from inspector.registry.model import Probe, Status
+from inspector.resolver import candidates
+from inspector.sources.model import RunImage
+
+SOURCE = "https://registry.example.com"
+MIRROR = "https://mirror.example.org"
+IMAGE = b'{"schemaVersion":2,"mediaType":"' + OCI_MANIFEST.encode() + b'","layers":[]}'
+DIGEST = "sha256:" + hashlib.sha256(IMAGE).hexdigest()
+SBOM = "sha256:" + "a" * 64
+SCAN = "sha256:" + "b" * 64
+
+
+def run(router: respx.Router, job: Callable[[RegistryClient], Any]) -> Any:
+    async def go() -> Any:
+        transport = httpx.MockTransport(router.async_handler)
+        async with RegistryClient(RegistryHosts({}), transport=transport) as client:
+            return await job(client)
+
+    return asyncio.run(go())
+
+
+def routes() -> respx.Router:
+    router = respx.Router(assert_all_called=False)
+    router.get(f"{SOURCE}/v2/").respond(200)
+    router.get(f"{MIRROR}/v2/").respond(200)
+    return router
+
+
+def descriptor(digest: str, artifact_type: str) -> dict[str, Any]:
+    return {"mediaType": OCI_MANIFEST, "digest": digest, "size": 500, "artifactType": artifact_type}
+
+
+def index(*entries: dict[str, Any]) -> dict[str, Any]:
+    return {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": list(entries)}
+
+
+def evaluated() -> tuple[Evaluated, Evaluated]:
+    image, mirror = candidates(
+        [RunImage("registry.example.com/example/run:1.0", ("mirror.example.org/example/run:1.0",))],
+        lambda _: (),
+        "",
+    )
+    probe = Probe(image.reference, Status.AVAILABLE, DIGEST, OCI_MANIFEST, http_status=200)
+    other = Probe(mirror.reference, Status.AVAILABLE, DIGEST, OCI_MANIFEST, http_status=200)
+    return Evaluated(image, probe, None), Evaluated(mirror, other, True)
+
+
+REF = evaluated()[0].candidate.ref
+assert REF is not None
+
+
+def test_tag_list_follows_link_pages_and_an_unknown_repository_has_none() -> None:
+    router = routes()
+    tags = f"{SOURCE}/v2/example/run/tags/list"
+    # respx matches params as a subset: the more specific route goes first.
+    router.get(tags, params={"last": "a", "n": "1000"}).respond(
+        200, json={"name": "example/run", "tags": ["b"]}
+    )
+    router.get(tags, params={"n": "1000"}).respond(
+        200,
+        json={"name": "example/run", "tags": ["1.0", "a"]},
+        headers={"Link": '</v2/example/run/tags/list?last=a&n=1000>; rel="next"'},
+    )
+    assert run(router, lambda c: api.list_tags(c, REF)) == ["1.0", "a", "b"]
+
+    gone = routes()
+    gone.get(tags).respond(404, json={"errors": [{"code": "NAME_UNKNOWN"}]})
+    assert run(gone, lambda c: api.list_tags(c, REF)) == []
+
+    # A registry whose Link points back at the same page is not followed round in circles.
+    loop = routes()
+    loop.get(tags).respond(
+        200,
+        json={"name": "example/run", "tags": ["x"]},
+        headers={"Link": '</v2/example/run/tags/list?n=1000>; rel="next"'},
+    )
+    assert run(loop, lambda c: api.list_tags(c, REF)) == ["x", "x"]
+    assert loop.calls.call_count == 1 + 2  # the ping, the first page, its one repeat
+
+
+def test_referrers_filter_is_applied_by_us_when_the_registry_did_not() -> None:
+    url = f"{SOURCE}/v2/example/run/referrers/{DIGEST}"
+    body = index(descriptor(SBOM, "application/spdx+json"), descriptor(SCAN, "x/scan"))
+
+    ignored = routes()
+    ignored.get(url).respond(200, json=body)
+    answer = run(ignored, lambda c: api.referrers(c, REF, DIGEST, "x/scan"))
+    assert answer.supported and [d.digest for d in answer.descriptors] == [SCAN]
+    assert ignored.calls.last.request.url.params["artifactType"] == "x/scan"
+
+    # The registry says it filtered: its answer is taken as it is.
+    applied = routes()
+    applied.get(url).respond(
+        200,
+        json=index(descriptor(SBOM, "x/other")),
+        headers={"OCI-Filters-Applied": "artifactType"},
+    )
+    answer = run(applied, lambda c: api.referrers(c, REF, DIGEST, "x/scan"))
+    assert [d.digest for d in answer.descriptors] == [SBOM]
+
+
+def test_referrers_404_means_no_api_and_pages_are_followed() -> None:
+    url = f"{SOURCE}/v2/example/run/referrers/{DIGEST}"
+    missing = routes()
+    missing.get(url).respond(404, text="404 page not found")
+    assert run(missing, lambda c: api.referrers(c, REF, DIGEST)) == api.Referrers(False)
+
+    paged = routes()
+    paged.get(url, params={"page": "2"}).respond(200, json=index(descriptor(SCAN, "x/scan")))
+    paged.get(url).respond(
+        200,
+        json=index(descriptor(SBOM, "application/spdx+json"), {"digest": 7}),
+        headers={"Link": f'<{url}?page=2>; rel="next"'},
+    )
+    answer = run(paged, lambda c: api.referrers(c, REF, DIGEST))
+    assert [d.digest for d in answer.descriptors] == [SBOM, SCAN]  # the malformed entry dropped
+
+
+def test_discovery_through_the_api_and_an_unlisted_referrer_on_the_mirror() -> None:
+    router = routes()
+    router.get(f"{SOURCE}/v2/example/run/tags/list").respond(
+        200, json={"name": "example/run", "tags": ["1.0"]}
+    )
+    router.get(f"{SOURCE}/v2/example/run/referrers/{DIGEST}").respond(
+        200, json=index(descriptor(SBOM, "application/spdx+json"), descriptor(SCAN, "x/scan"))
+    )
+    # The mirror has the API too, but lists only the SBOM; the scan is there by digest.
+    router.get(f"{MIRROR}/v2/example/run/referrers/{DIGEST}").respond(
+        200, json=index(descriptor(SBOM, "application/spdx+json"))
+    )
+    for digest in (SBOM, SCAN):
+        router.head(f"{MIRROR}/v2/example/run/manifests/{digest}").respond(
+            200, headers={"Docker-Content-Digest": digest, "Content-Type": OCI_MANIFEST}
+        )
+    fallback = router.get(url__regex=r".*/manifests/sha256-.*").respond(404)
+    image, mirror = evaluated()
+
+    async def job(client: RegistryClient) -> found.AttachmentsReport:
+        return await found.check_groups(client, [(image, [mirror])])
+
+    report = run(router, job)
+    source = report.groups[0].source
+    assert source.api is True
+    assert [(a.kind, a.digest, a.artifact_type) for a in source.attachments] == [
+        (found.Kind.REFERRER, SBOM, "application/spdx+json"),
+        (found.Kind.REFERRER, SCAN, "x/scan"),
+    ]
+    compared = report.groups[0].mirrors[0]
+    assert compared.api is True
+    states = {c.attachment.digest: c.state for c in compared.checks}
+    assert states == {SBOM: found.State.PRESENT, SCAN: found.State.UNLISTED}
+    assert not compared.ok and report.verdict().startswith("FAIL: 1 attachment(s)")
+    assert not fallback.called  # with the API, no fallback tag is read anywhere
