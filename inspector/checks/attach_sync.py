@@ -66,7 +66,7 @@ class AttachmentsSync:
         current = self.count("up-to-date")
         if self.dry_run:
             text = f"Attachments: {self.count('planned')} to copy, {current} already there"
-            return text + (f"; {failed} cannot be synced" if failed else "")
+            return text + "".join(f"; {error}" for error in self.errors)
         text = f"attachments: {self.count('copied')} copied, {current} already there"
         skipped = self.count("skipped")
         if skipped:

@@ -200,8 +200,9 @@ def _children(index: Manifest) -> dict[str, str]:
     found: dict[str, str] = {}
     for entry in entries if isinstance(entries, list) else []:
         digest = entry.get("digest") if isinstance(entry, dict) else None
-        if not isinstance(digest, str):
+        if not api.valid_digest(digest):
             continue
+        assert isinstance(digest, str)
         raw = entry.get("platform")
         platform = raw if isinstance(raw, dict) else {}
         text = Platform(

@@ -102,6 +102,11 @@ def add_to_check(document: dict[str, Any], report: AttachmentsReport) -> dict[st
     return document
 
 
+def safe(text: str) -> str:
+    """A string a registry chose, for a terminal: control characters escaped."""
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+
+
 def _short(digest: str | None) -> str:
     return digest.split(":", 1)[1][:12] if digest and ":" in digest else "-"
 
@@ -113,10 +118,10 @@ def tables(report: AttachmentsReport) -> list[Table]:
         source = group.source
         image = source.image.candidate.reference
         if source.error:
-            out.append(Table(f"Attachments of {image}: unknown ({source.error})", [], []))
+            out.append(Table(f"Attachments of {image}: unknown ({safe(source.error)})", [], []))
             continue
         rows = [
-            [a.kind.value, a.tag or a.digest, a.artifact_type or "-", a.platform or "-"]
+            [a.kind.value, a.tag or a.digest, safe(a.artifact_type or "-"), safe(a.platform or "-")]
             for a in source.attachments
         ]
         api = "referrers API" if source.api else "referrers fallback tag"
@@ -134,14 +139,14 @@ def tables(report: AttachmentsReport) -> list[Table]:
             for c in m.lacking
         ]
         lacking += [
-            [m.mirror.candidate.reference, "-", "-", "-", f"not compared: {m.error}"]
+            [m.mirror.candidate.reference, "-", "-", "-", f"not compared: {safe(m.error)}"]
             for m in group.mirrors
             if m.error
         ]
         if lacking:
             columns = ["mirror", "kind", "reference", "digest", "on mirror"]
             out.append(Table(f"Attachments missing on mirrors of {image}", columns, lacking))
-    out.append(Table("", [], [], notes=[report.verdict()]))
+    out.append(Table("", [], [], notes=[safe(report.verdict())]))
     return out
 
 
@@ -162,12 +167,12 @@ def add_to_sync(document: dict[str, Any], result: AttachmentsSync) -> dict[str, 
 
 def sync_tables(result: AttachmentsSync) -> list[Table]:
     rows = [
-        [c.mirror, c.check.attachment.kind.value, c.check.reference, c.action, c.detail]
+        [c.mirror, c.check.attachment.kind.value, c.check.reference, c.action, safe(c.detail)]
         for c in result.items
     ]
     suffix = " (dry run: nothing written)" if result.dry_run else ""
     columns = ["mirror", "kind", "reference", "action", "result"]
     return [
         Table(f"Attachments{suffix}", columns, rows) if rows else Table("", [], []),
-        Table("", [], [], notes=[result.verdict()]),
+        Table("", [], [], notes=[safe(result.verdict())]),
     ]

@@ -36,6 +36,12 @@ MAX_PAGES = 50  # 50 pages of 1,000 tags: a repository larger than that is not r
 TAGS_PAGE = 1000
 FILTERS_HEADER = "oci-filters-applied"
 _NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
+# Digests from a registry's answers end up in request paths: only well-formed ones.
+DIGEST = re.compile(r"sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}")
+
+
+def valid_digest(value: object) -> bool:
+    return isinstance(value, str) and DIGEST.fullmatch(value) is not None
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,8 +130,9 @@ def _descriptor(value: Any) -> Descriptor | None:
     if not isinstance(value, dict):
         return None
     digest, media_type, size = value.get("digest"), value.get("mediaType"), value.get("size")
-    if not (isinstance(digest, str) and isinstance(media_type, str) and isinstance(size, int)):
+    if not (valid_digest(digest) and isinstance(media_type, str) and isinstance(size, int)):
         return None
+    assert isinstance(digest, str)
     artifact_type = value.get("artifactType")
     raw = value.get("annotations")
     annotations = tuple(
