@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -31,6 +32,7 @@ IMAGE = b'{"schemaVersion":2,"mediaType":"' + OCI_MANIFEST.encode() + b'","layer
 DIGEST = "sha256:" + hashlib.sha256(IMAGE).hexdigest()
 SBOM = "sha256:" + "a" * 64
 SCAN = "sha256:" + "b" * 64
+SIMPLESIGNING = "application/vnd.dev.cosign.simplesigning.v1+json"
 
 
 def run(router: respx.Router, job: Callable[[RegistryClient], Any]) -> Any:
@@ -174,3 +176,42 @@ def test_discovery_through_the_api_and_an_unlisted_referrer_on_the_mirror() -> N
     assert states == {SBOM: found.State.PRESENT, SCAN: found.State.UNLISTED}
     assert not compared.ok and report.verdict().startswith("FAIL: 1 attachment(s)")
     assert not fallback.called  # with the API, no fallback tag is read anywhere
+
+
+def test_a_refused_tag_list_falls_back_to_asking_for_each_tag() -> None:
+    hexdigest = DIGEST.split(":")[1]
+    signature = json.dumps(
+        {
+            "schemaVersion": 2,
+            "mediaType": OCI_MANIFEST,
+            "config": {"mediaType": "x", "digest": SBOM, "size": 1},
+            "layers": [{"mediaType": "application/vnd.dev.cosign.simplesigning.v1+json"}],
+        }
+    ).encode()
+    router = routes()
+    router.get(f"{SOURCE}/v2/example/run/tags/list").respond(403)
+    router.get(f"{SOURCE}/v2/example/run/referrers/{DIGEST}").respond(404)
+    router.get(f"{SOURCE}/v2/example/run/manifests/sha256-{hexdigest}.sig").respond(
+        200, content=signature, headers={"Content-Type": OCI_MANIFEST}
+    )
+    # A hostile fallback index: an entry whose "digest" is a path is dropped, never requested.
+    router.get(f"{SOURCE}/v2/example/run/manifests/sha256-{hexdigest}").respond(
+        200,
+        json=index(descriptor("../../../v2/_catalog", "x/evil"), descriptor(SCAN, "x/scan")),
+        headers={"Content-Type": OCI_INDEX},
+    )
+    others = router.get(url__regex=r".*/manifests/sha256-.*").respond(404)
+    image, _ = evaluated()
+
+    source = run(router, lambda c: found.discover(c, image))
+
+    assert source.error is None and source.api is False
+    kinds = {(a.kind, a.digest, a.artifact_type) for a in source.attachments}
+    signed = ("sha256:" + hashlib.sha256(signature).hexdigest(), SIMPLESIGNING)
+    assert kinds == {
+        (found.Kind.SIGNATURE, *signed),
+        (found.Kind.REFERRER, SCAN, "x/scan"),
+    }
+    asked = sorted(str(call.request.url.path) for call in others.calls)
+    assert asked == [f"/v2/example/run/manifests/sha256-{hexdigest}.{s}" for s in ("att", "sbom")]
+    assert not any("_catalog" in str(call.request.url) for call in router.calls)
