@@ -25,7 +25,6 @@ import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
-from typing import Any
 
 from inspector.checks.evaluate import Evaluated
 from inspector.reference import Reference
@@ -314,13 +313,15 @@ async def listed_on(
     return False, {d.digest for d in api.index_descriptors(index.json())}
 
 
-async def _check_tag(
+async def _check(
     client: RegistryClient, target: Reference, attachment: Attachment
 ) -> AttachmentCheck:
-    assert attachment.tag is not None
+    """HEAD where the attachment belongs on the mirror: its cosign tag, or its digest."""
     where = attachment.reference(target.name)
+    identifier = attachment.tag or attachment.digest
+    ref = with_tag(target, attachment.tag) if attachment.tag else target
     try:
-        status, served = await api.head(client, with_tag(target, attachment.tag), attachment.tag)
+        status, served = await api.head(client, ref, identifier)
     except RegistryError as error:
         return AttachmentCheck(attachment, where, State.UNKNOWN, detail=error.detail)
     if status == 404:
@@ -331,28 +332,23 @@ async def _check_tag(
     return AttachmentCheck(attachment, where, state, served)
 
 
-async def _check_referrer(
-    client: RegistryClient, target: Reference, attachment: Attachment, listed: set[str]
-) -> AttachmentCheck:
-    where = attachment.reference(target.name)
-    try:
-        status, served = await api.head(client, target, attachment.digest)
-    except RegistryError as error:
-        return AttachmentCheck(attachment, where, State.UNKNOWN, detail=error.detail)
-    if status == 404:
-        return AttachmentCheck(attachment, where, State.MISSING)
-    if status != 200:
-        return AttachmentCheck(attachment, where, State.UNKNOWN, detail=f"HTTP {status}")
-    if attachment.digest not in listed:
-        detail = f"not listed for {attachment.subject[:19]}"
-        return AttachmentCheck(attachment, where, State.UNLISTED, served, detail)
-    return AttachmentCheck(attachment, where, State.PRESENT, served)
+def _listed(check: AttachmentCheck, listing: tuple[bool, set[str]] | str) -> AttachmentCheck:
+    """A referrer there by digest counts only if the mirror lists it for its subject."""
+    if check.state is not State.PRESENT or check.attachment.tag:
+        return check
+    if isinstance(listing, str):
+        return replace(check, state=State.UNKNOWN, detail=listing)
+    if check.attachment.digest not in listing[1]:
+        detail = f"not listed for {check.attachment.subject[:19]}"
+        return replace(check, state=State.UNLISTED, detail=detail)
+    return check
 
 
 async def compare(
     client: RegistryClient, source: SourceAttachments, mirror: Evaluated
 ) -> MirrorAttachments:
-    """Is each of the source's attachments on ``mirror`` (same repository, same digest)?"""
+    """Is each of the source's attachments on ``mirror`` (same repository, same digest)?
+    The HEADs and the mirror's listings go out together: about two round trips."""
     target = mirror.candidate.ref
     if target is None:
         return MirrorAttachments(mirror, error=mirror.candidate.error or "invalid reference")
@@ -360,31 +356,22 @@ async def compare(
         return MirrorAttachments(mirror, error=f"unreachable: {mirror.probe.detail}")
     if source.error is not None:
         return MirrorAttachments(mirror, error="the run image's attachments are unknown")
-    tagged = [a for a in source.attachments if a.tag]
-    referred = [a for a in source.attachments if not a.tag]
-    subjects = list(dict.fromkeys(a.subject for a in referred))
-    failure = ""
-    listings: list[tuple[bool, set[str]]] | None
-    try:
-        listings = await api.gather_all(*(listed_on(client, target, s) for s in subjects))
-    except RegistryError as error:
-        listings, failure = None, error.detail
-    by_subject = dict(zip(subjects, listings or [], strict=False))
-    checks: list[Any] = [_check_tag(client, target, a) for a in tagged]
-    for a in referred:
-        if listings is None:
-            checks.append(_unknown(a, target, failure))
-        else:
-            checks.append(_check_referrer(client, target, a, by_subject[a.subject][1]))
-    results = await asyncio.gather(*checks)
-    has_api = next(iter(by_subject.values()))[0] if by_subject else None
-    return MirrorAttachments(mirror, tuple(results), has_api)
+    subjects = list(dict.fromkeys(a.subject for a in source.attachments if not a.tag))
 
+    async def listing(subject: str) -> tuple[bool, set[str]] | str:
+        try:
+            return await listed_on(client, target, subject)
+        except RegistryError as error:
+            return error.detail
 
-async def _unknown(attachment: Attachment, target: Reference, detail: str) -> AttachmentCheck:
-    return AttachmentCheck(
-        attachment, attachment.reference(target.name), State.UNKNOWN, None, detail
+    listings, checks = await asyncio.gather(
+        asyncio.gather(*(listing(s) for s in subjects)),
+        asyncio.gather(*(_check(client, target, a) for a in source.attachments)),
     )
+    by_subject = dict(zip(subjects, listings, strict=True))
+    results = tuple(_listed(c, by_subject.get(c.attachment.subject, "")) for c in checks)
+    answered = [answer for answer in listings if not isinstance(answer, str)]
+    return MirrorAttachments(mirror, results, answered[0][0] if answered else None)
 
 
 async def check_groups(
