@@ -123,6 +123,9 @@ async def list_tags(client: RegistryClient, ref: Reference) -> list[str]:
         tags.extend(t for t in page or [] if isinstance(t, str))
         # The Link URL carries its own n and last; it may be relative or absolute.
         path, params = _next_page(response), None
+    if path is not None and path not in seen:
+        # Not read whole: the caller must not take a tag's absence from this list.
+        raise RegistryError(Status.ERROR, f"tag list longer than {MAX_PAGES} pages")
     return tags
 
 

@@ -184,6 +184,10 @@ def test_check_referrers_judges_each_candidate(
     assert len(candidates[RUN]["attachments"]) == 3
     assert {a["on_mirror"] for a in candidates[MIRROR]["attachments"]} == {False}
     assert candidates[MIRROR]["attachments_in_sync"] is False
+    table = inspector(capsys, "check", app, "-c", str(builder), *flags, "--referrers")
+    assert table.code == 1
+    assert "Attachments missing on mirrors of " + RUN in table.out
+    assert table.out.count(MIRROR + "  ") >= 3  # one row per missing attachment
 
 
 # --- sync -----------------------------------------------------------------------------------

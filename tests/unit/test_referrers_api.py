@@ -15,12 +15,13 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 import respx
 
 from inspector.checks import referrers as found
 from inspector.checks.evaluate import Evaluated
 from inspector.registry import referrers as api
-from inspector.registry.client import OCI_INDEX, OCI_MANIFEST, RegistryClient
+from inspector.registry.client import OCI_INDEX, OCI_MANIFEST, RegistryClient, RegistryError
 from inspector.registry.hosts import RegistryHosts
 from inspector.registry.model import Probe, Status
 from inspector.resolver import candidates
@@ -215,3 +216,25 @@ def test_a_refused_tag_list_falls_back_to_asking_for_each_tag() -> None:
     asked = sorted(str(call.request.url.path) for call in others.calls)
     assert asked == [f"/v2/example/run/manifests/sha256-{hexdigest}.{s}" for s in ("att", "sbom")]
     assert not any("_catalog" in str(call.request.url) for call in router.calls)
+
+
+def test_a_tag_list_too_long_to_read_whole_is_an_error_not_a_short_list(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(api, "MAX_PAGES", 2)
+    router = routes()
+    tags = f"{SOURCE}/v2/example/run/tags/list"
+    for page in (3, 2):
+        router.get(tags, params={"last": str(page - 1)}).respond(
+            200,
+            json={"tags": [str(page)]},
+            headers={"Link": f'</v2/example/run/tags/list?last={page}>; rel="next"'},
+        )
+    router.get(tags).respond(
+        200,
+        json={"tags": ["1"]},
+        headers={"Link": '</v2/example/run/tags/list?last=1>; rel="next"'},
+    )
+
+    with pytest.raises(RegistryError, match="longer than 2 pages"):
+        run(router, lambda c: api.list_tags(c, REF))
