@@ -396,3 +396,43 @@ def test_default_path_sends_no_attachment_request_and_the_flag_costs_what_is_sta
         for request in before:
             sent.remove(request)  # the image's own requests: as without the flag
         assert sorted(sent) == sorted(extra)
+
+
+def test_on_one_registry_attachment_blobs_are_mounted(
+    registry_factory: RegistryFactory, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    source = registry_factory()
+    signed = sign(source, push_image(source.url, REPO, "1.0", oci=True))
+    same = "registry.example.com/mirror/run:1.0"
+    builder = builder_toml(tmp_path, (RUN, [same]))
+    flags = [*endpoints(registry_example_com=source), "--no-pack-config"]
+
+    result = run(capsys, "sync", builder, *flags, "--referrers", "--json")
+
+    assert result.code == 0, result
+    uploads = [p for m, p in writes(source) if m == "POST" and "/mirror/run/blobs/uploads/" in p]
+    assert uploads and all("mount=" in p and "from=example%2Frun" in p for p in uploads)
+    assert not [p for m, p in writes(source) if m == "PUT" and "/blobs/uploads/" in p]
+    hexdigest = signed.image.digest.split(":")[1]
+    sig = skopeo_raw(source, f"mirror/run:sha256-{hexdigest}.sig")
+    assert digest_of(sig) == signed.signature.digest
+    assert run(capsys, "mirrors", builder, *flags, "--referrers").code == 0
+
+
+def test_a_mirror_whose_image_copy_failed_has_its_attachments_skipped(
+    registry_factory: RegistryFactory, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    source, locked = registry_factory(), registry_factory(htpasswd=("bob", "hunter2"))
+    sign(source, push_image(source.url, REPO, "1.0", oci=True))
+    builder = builder_toml(tmp_path, (RUN, [MIRROR]))
+    flags = [*endpoints(registry_example_com=source, mirror_example_org=locked)]
+    flags.append("--no-pack-config")
+
+    result = run(capsys, "sync", builder, *flags, "--referrers", "--json")
+
+    assert result.code == 1
+    row = result.json()["mirrors"][0]
+    assert row["action"] == "failed"
+    assert {a["action"] for a in row["attachments"]} == {"skipped"}
+    assert {a["on_mirror"] for a in row["attachments"]} == {None}  # it could not be read
+    assert not [p for m, p in writes(locked) if m == "PUT"]  # nothing was written
