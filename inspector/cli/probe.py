@@ -44,7 +44,8 @@ def check(app_image: str, **values: Any) -> None:
         from inspector.checks import referrers
 
         groups = referrers.groups_of(report.results)
-        return report, await referrers.check_groups(client, groups)
+        with online.progress("Comparing signatures, attestations and referrers"):
+            return report, await referrers.check_groups(client, groups)
 
     report, attached = online.run(online.registry_options(values), job)
     # Only the renderer asked for is imported.
@@ -80,7 +81,8 @@ def mirrors(**values: Any) -> None:
         from inspector.checks import referrers
 
         groups = [(g.image, g.mirrors) for g in report.run_images]
-        return report, await referrers.check_groups(client, groups)
+        with online.progress("Comparing signatures, attestations and referrers"):
+            return report, await referrers.check_groups(client, groups)
 
     report, attached = online.run(online.registry_options(values), job)
     # Only the renderer asked for is imported.
