@@ -436,3 +436,19 @@ def test_a_mirror_whose_image_copy_failed_has_its_attachments_skipped(
     assert {a["action"] for a in row["attachments"]} == {"skipped"}
     assert {a["on_mirror"] for a in row["attachments"]} == {None}  # it could not be read
     assert not [p for m, p in writes(locked) if m == "PUT"]  # nothing was written
+
+
+def test_sync_without_the_flag_leaves_attachments_alone(
+    registry_factory: RegistryFactory, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    source, mirror, signed, flags, builder = setup(registry_factory, tmp_path, mirror_image=False)
+
+    result = run(capsys, "sync", builder, *flags, "--json")
+
+    assert result.code == 0, result
+    assert "attachments" not in result.json()["mirrors"][0]
+    for registry in (source, mirror):
+        for _, path in inspector_requests(registry):
+            assert "/tags/list" not in path and "/referrers/" not in path
+            assert "sha256-" not in path
+    assert skopeo_raw(mirror, f"{REPO}:1.0") == signed.image.manifest
