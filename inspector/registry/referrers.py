@@ -7,7 +7,8 @@ Two registry calls the image checks never need, kept apart from the client:
   the referrers fallback tag ``sha256-<hex>`` are found in one request;
 * ``GET /v2/<name>/referrers/<digest>`` (OCI distribution 1.1): an index of the manifests
   whose ``subject`` is ``digest``. A registry that has the API never answers 404 there
-  (the spec says so), so a 404 means "no API: look at the fallback tag".
+  (the spec says so), so a 404 means "no API: look at the fallback tag"; like
+  go-containerregistry, 400, 406 and a 200 that is not an OCI index mean the same.
 
 Every body is read capped, every answer's shape checked; nothing is trusted further.
 """
@@ -35,6 +36,7 @@ MAX_LIST_BYTES = 4 * 1024 * 1024  # per page
 MAX_PAGES = 50  # 50 pages of 1,000 tags: a repository larger than that is not read whole
 TAGS_PAGE = 1000
 FILTERS_HEADER = "oci-filters-applied"
+NO_API = frozenset({400, 404, 406})
 _NEXT = re.compile(r'<([^>]+)>\s*;\s*rel="?next"?')
 # Digests from a registry's answers end up in request paths: only well-formed ones.
 DIGEST = re.compile(r"sha256:[0-9a-f]{64}|sha512:[0-9a-f]{128}")
@@ -181,7 +183,11 @@ async def referrers(
             stream=True,
             kind="referrers",
         )
-        if response.status_code == 404 and page == 0:
+        content_type = response.headers.get("content-type", "").split(";")[0].strip()
+        status = response.status_code
+        if page == 0 and (status in NO_API or (status == 200 and content_type != OCI_INDEX)):
+            # go-containerregistry's rule: the API only when it answers 200 with an OCI
+            # index; 404 (the spec's answer), 400 and 406 mean "use the fallback tag".
             await response.aclose()
             return Referrers(supported=False)
         if response.status_code != 200:

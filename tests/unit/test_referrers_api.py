@@ -60,6 +60,12 @@ def index(*entries: dict[str, Any]) -> dict[str, Any]:
     return {"schemaVersion": 2, "mediaType": OCI_INDEX, "manifests": list(entries)}
 
 
+def listing(*entries: dict[str, Any], **headers: str) -> httpx.Response:
+    """A referrers API answer: an OCI index, served as one."""
+    body = json.dumps(index(*entries)).encode()
+    return httpx.Response(200, content=body, headers={"Content-Type": OCI_INDEX, **headers})
+
+
 def evaluated() -> tuple[Evaluated, Evaluated]:
     image, mirror = candidates(
         [RunImage("registry.example.com/example/run:1.0", ("mirror.example.org/example/run:1.0",))],
@@ -106,37 +112,47 @@ def test_tag_list_follows_link_pages_and_an_unknown_repository_has_none() -> Non
 
 def test_referrers_filter_is_applied_by_us_when_the_registry_did_not() -> None:
     url = f"{SOURCE}/v2/example/run/referrers/{DIGEST}"
-    body = index(descriptor(SBOM, "application/spdx+json"), descriptor(SCAN, "x/scan"))
+    entries = (descriptor(SBOM, "application/spdx+json"), descriptor(SCAN, "x/scan"))
 
     ignored = routes()
-    ignored.get(url).respond(200, json=body)
+    ignored.get(url).mock(return_value=listing(*entries))
     answer = run(ignored, lambda c: api.referrers(c, REF, DIGEST, "x/scan"))
     assert answer.supported and [d.digest for d in answer.descriptors] == [SCAN]
     assert ignored.calls.last.request.url.params["artifactType"] == "x/scan"
 
     # The registry says it filtered: its answer is taken as it is.
     applied = routes()
-    applied.get(url).respond(
-        200,
-        json=index(descriptor(SBOM, "x/other")),
-        headers={"OCI-Filters-Applied": "artifactType"},
+    applied.get(url).mock(
+        return_value=listing(descriptor(SBOM, "x/other"), **{"OCI-Filters-Applied": "artifactType"})
     )
     answer = run(applied, lambda c: api.referrers(c, REF, DIGEST, "x/scan"))
     assert [d.digest for d in answer.descriptors] == [SBOM]
 
 
-def test_referrers_404_means_no_api_and_pages_are_followed() -> None:
+def test_no_api_is_404_400_406_or_an_answer_that_is_no_index_and_pages_are_followed() -> None:
     url = f"{SOURCE}/v2/example/run/referrers/{DIGEST}"
-    missing = routes()
-    missing.get(url).respond(404, text="404 page not found")
-    assert run(missing, lambda c: api.referrers(c, REF, DIGEST)) == api.Referrers(False)
+    for answer in (
+        httpx.Response(404, text="404 page not found"),  # distribution 2.8.2
+        httpx.Response(400, json={"errors": [{"code": "UNSUPPORTED"}]}),
+        httpx.Response(406),
+        httpx.Response(200, text="<html>a web page</html>", headers={"Content-Type": "text/html"}),
+    ):
+        missing = routes()
+        missing.get(url).mock(return_value=answer)
+        assert run(missing, lambda c: api.referrers(c, REF, DIGEST)) == api.Referrers(False)
+    broken = routes()
+    broken.get(url).respond(500)
+    with pytest.raises(RegistryError, match="HTTP 500"):
+        run(broken, lambda c: api.referrers(c, REF, DIGEST))
 
     paged = routes()
     paged.get(url, params={"page": "2"}).respond(200, json=index(descriptor(SCAN, "x/scan")))
-    paged.get(url).respond(
-        200,
-        json=index(descriptor(SBOM, "application/spdx+json"), {"digest": 7}),
-        headers={"Link": f'<{url}?page=2>; rel="next"'},
+    paged.get(url).mock(
+        return_value=listing(
+            descriptor(SBOM, "application/spdx+json"),
+            {"digest": 7},
+            Link=f'<{url}?page=2>; rel="next"',
+        )
     )
     answer = run(paged, lambda c: api.referrers(c, REF, DIGEST))
     assert [d.digest for d in answer.descriptors] == [SBOM, SCAN]  # the malformed entry dropped
@@ -147,12 +163,12 @@ def test_discovery_through_the_api_and_an_unlisted_referrer_on_the_mirror() -> N
     router.get(f"{SOURCE}/v2/example/run/tags/list").respond(
         200, json={"name": "example/run", "tags": ["1.0"]}
     )
-    router.get(f"{SOURCE}/v2/example/run/referrers/{DIGEST}").respond(
-        200, json=index(descriptor(SBOM, "application/spdx+json"), descriptor(SCAN, "x/scan"))
+    router.get(f"{SOURCE}/v2/example/run/referrers/{DIGEST}").mock(
+        return_value=listing(descriptor(SBOM, "application/spdx+json"), descriptor(SCAN, "x/scan"))
     )
     # The mirror has the API too, but lists only the SBOM; the scan is there by digest.
-    router.get(f"{MIRROR}/v2/example/run/referrers/{DIGEST}").respond(
-        200, json=index(descriptor(SBOM, "application/spdx+json"))
+    router.get(f"{MIRROR}/v2/example/run/referrers/{DIGEST}").mock(
+        return_value=listing(descriptor(SBOM, "application/spdx+json"))
     )
     for digest in (SBOM, SCAN):
         router.head(f"{MIRROR}/v2/example/run/manifests/{digest}").respond(
