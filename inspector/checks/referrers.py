@@ -244,11 +244,14 @@ async def _discover(
 
     listings: dict[str, tuple[api.Descriptor, ...]] = {digest: top.descriptors}
     fallback: dict[str, Manifest] = {}
-    if top.supported:
-        children = [s for s in subjects if s != digest]
-        answers = await api.gather_all(*(api.referrers(client, ref, s) for s in children))
-        listings.update({s: a.descriptors for s, a in zip(children, answers, strict=True)})
-    else:
+
+    async def list_children() -> None:
+        """With the API: one request per child. Without: the fallback tags there are."""
+        if top.supported:
+            children = [s for s in subjects if s != digest]
+            answers = await api.gather_all(*(api.referrers(client, ref, s) for s in children))
+            listings.update({s: a.descriptors for s, a in zip(children, answers, strict=True)})
+            return
         wanted = [s for s in subjects if tags is None or tag_for(s) in tags]
         indexes = await api.gather_all(*(read_tag(client, ref, tag_for(s)) for s in wanted))
         for subject, index in zip(wanted, indexes, strict=True):
@@ -262,7 +265,11 @@ async def _discover(
         for suffix in SUFFIXES
         if tags is None or tag_for(subject, suffix) in tags
     ]
-    read = await api.gather_all(*(read_tag(client, ref, tag_for(s, x)) for s, x in cosign))
+    # The listings and the cosign tags in one round trip.
+    _, read = await api.gather_all(
+        list_children(),
+        api.gather_all(*(read_tag(client, ref, tag_for(s, x)) for s, x in cosign)),
+    )
     attachments: list[Attachment] = []
     for (subject, suffix), manifest in zip(cosign, read, strict=True):
         if manifest is not None:
