@@ -76,11 +76,14 @@ def mirror_document(m: MirrorAttachments, source: SourceAttachments) -> dict[str
 
 def add_to_mirrors(document: dict[str, Any], report: AttachmentsReport) -> dict[str, Any]:
     """``run_images[i]`` get the source's attachments, each mirror its comparison."""
-    for entry, group in zip(document["run_images"], report.groups, strict=True):
+    for entry, group in zip(document["run_images"], report.groups, strict=False):
         entry.update(source_document(group.source))
-        mirrors = [m for m in group.mirrors]
-        for mirror_entry, found in zip(entry["mirrors"], mirrors, strict=True):
-            mirror_entry.update(mirror_document(found, group.source))
+        # Matched by reference, not position: the document may order or merge mirrors.
+        by_reference = {m.mirror.candidate.reference: m for m in group.mirrors}
+        for mirror_entry in entry.get("mirrors", []):
+            found = by_reference.get(mirror_entry.get("reference"))
+            if found is not None:
+                mirror_entry.update(mirror_document(found, group.source))
     document["attachments_in_sync"] = report.ok
     document["attachments_verdict"] = report.verdict()
     return document
