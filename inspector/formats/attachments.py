@@ -155,8 +155,9 @@ def tables(report: AttachmentsReport) -> list[Table]:
 
 def add_to_sync(document: dict[str, Any], result: AttachmentsSync) -> dict[str, Any]:
     """Each synced mirror gets ``attachments`` with the action taken for each."""
-    for entry in document["mirrors"]:
-        done = result.for_mirror(entry["run_image"], entry["normalized"] or entry["mirror"])
+    for entry in document.get("mirrors", []):
+        key = entry.get("normalized") or entry.get("mirror") or ""
+        done = result.for_mirror(str(entry.get("run_image")), key)
         if done is not None:
             entry["attachments"] = [
                 {**check_entry(c.check, c.source_name), "action": c.action, "detail": c.detail}
@@ -164,7 +165,7 @@ def add_to_sync(document: dict[str, Any], result: AttachmentsSync) -> dict[str, 
             ]
     document["attachments_ok"] = result.ok
     document["attachments_verdict"] = result.verdict()
-    document["ok"] = document["ok"] and result.ok
+    document["ok"] = bool(document.get("ok", True)) and result.ok
     return document
 
 
