@@ -159,10 +159,10 @@ async def _repair(
     origin, target = source.image.candidate.ref, mirror.mirror.candidate.ref
     assert origin is not None and target is not None
     todo = [c for c in mirror.checks if c.state in WORK or c.state is found.State.UNKNOWN]
-    for check in todo:
-        a = check.attachment
-        if check.state is not found.State.UNLISTED:
-            await copy_manifest(client, origin, target, a.digest, a.tag, slots)
+    copies = [c.attachment for c in todo if c.state is not found.State.UNLISTED]
+    await gather_all(
+        *(copy_manifest(client, origin, target, a.digest, a.tag, slots) for a in copies)
+    )
     subjects = {c.attachment.subject for c in todo if c.attachment.tag is None}
     for subject in sorted(subjects):
         if mirror.api:
