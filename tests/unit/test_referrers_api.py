@@ -254,3 +254,32 @@ def test_a_tag_list_too_long_to_read_whole_is_an_error_not_a_short_list(
 
     with pytest.raises(RegistryError, match="longer than 2 pages"):
         run(router, lambda c: api.list_tags(c, REF))
+
+
+def test_registry_strings_are_escaped_in_the_attachment_tables() -> None:
+    from inspector.formats import attachments
+    from inspector.formats.table import plain
+
+    image, mirror = evaluated()
+    evil = found.Attachment(
+        found.Kind.REFERRER, DIGEST, SBOM, OCI_MANIFEST, "x/\x1b[31mred\x07", platform=None
+    )
+    source = found.SourceAttachments(image, (evil,), api=True)
+    check = found.AttachmentCheck(
+        evil, evil.reference("mirror.example.org/example/run"), found.State.MISSING
+    )
+    report = found.AttachmentsReport(
+        (found.GroupAttachments(source, (found.MirrorAttachments(mirror, (check,), True),)),)
+    )
+
+    text = plain(attachments.tables(report))
+
+    assert "\x1b" not in text and "\x07" not in text
+    assert "x/\\x1b[31mred\\x07" in text
+    assert "missing" in text and SBOM in text
+    document = attachments.add_to_mirrors(
+        {"run_images": [{"mirrors": [{"reference": mirror.candidate.reference}]}]}, report
+    )
+    entry = document["run_images"][0]["mirrors"][0]["attachments"][0]
+    assert entry["on_mirror"] is False and entry["artifact_type"] == "x/\x1b[31mred\x07"
+    assert document["attachments_in_sync"] is False
