@@ -10,9 +10,13 @@ pack ``pkg/client/common.go``:
   (``filterImageList``), returns the first whose ``ref.Context().RegistryStr()`` equals the
   preferred registry, else the first readable one, else the run image.
 
-lifecycle's ``platform/run_image.go`` ``BestRunImageMirrorFor`` differs: it has no user
-mirrors, and it returns an error when no candidate is readable instead of falling back.
-This module follows pack, since pack is what picks the run image for ``pack build``.
+lifecycle's ``platform/run_image.go`` ``BestRunImageMirrorFor`` (``Selector.LIFECYCLE``,
+for platforms that run lifecycle without ``-run-image``) differs: the candidates are the
+run image then its mirrors (no user mirrors), the target is the app image's registry, and
+when nothing is readable it is an error, not a fallback.
+
+After selecting, pack pulls the pick through its ``[registry-mirrors]`` (``translate``,
+pack ``internal/name/name.go`` TranslateRegistry); that is ``Resolution.pull_reference``.
 
 Readability is an input: offline every candidate counts as readable; online the caller
 passes pack's access check emulated against the registry.
@@ -20,7 +24,7 @@ passes pack's access check emulated against the registry.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
@@ -31,6 +35,11 @@ from inspector.sources.model import RunImage
 class Mode(StrEnum):
     PUBLISH = "publish"  # pack build --publish, pack rebase
     DAEMON = "daemon"  # pack build without --publish
+
+
+class Selector(StrEnum):
+    PACK = "pack"  # pkg/client/common.go getBestRunMirror
+    LIFECYCLE = "lifecycle"  # platform/run_image.go BestRunImageMirrorFor
 
 
 class Source(StrEnum):
@@ -75,10 +84,23 @@ class Candidate:
 
 @dataclass(frozen=True, slots=True)
 class Resolution:
+    """The candidates with the pick marked.
+
+    ``pull_reference`` is what pack pulls for the pick after ``[registry-mirrors]``
+    (the pick itself when no mirror applies); ``None`` with ``pull_error`` when pack's
+    translation fails. ``error`` is set when lifecycle finds nothing readable: it fails
+    instead of falling back (the run image is still marked, for display, with that reason).
+    """
+
     app_image: Reference
     mode: Mode
     preferred_registry: str
     candidates: tuple[Candidate, ...]
+    builder_image: str | None = None
+    selector: Selector = Selector.PACK
+    pull_reference: str | None = None
+    pull_error: str | None = None
+    error: str | None = None
 
     @property
     def selected(self) -> Candidate:
@@ -90,11 +112,52 @@ class Resolution:
         return next(c for c in self.candidates if c.source is Source.IMAGE)
 
 
-def preferred_registry(app_image: Reference, mode: Mode, builder_image: str | None) -> str:
-    """pack ``resolveRunImage``: the builder's registry only when not publishing."""
-    if mode is Mode.DAEMON and builder_image:
+def preferred_registry(
+    app_image: Reference,
+    mode: Mode,
+    builder_image: str | None,
+    selector: Selector = Selector.PACK,
+) -> str:
+    """pack ``resolveRunImage`` (common.go:55-58): the builder's registry only when not
+    publishing. lifecycle's target is always the app image's registry."""
+    if selector is Selector.PACK and mode is Mode.DAEMON and builder_image:
         return parse(builder_image).registry
     return app_image.registry
+
+
+def translate(name: str, registry_mirrors: Mapping[str, str] | None) -> str:
+    """pack ``internal/name/name.go`` TranslateRegistry: where pack really pulls ``name``.
+
+    A nil map returns ``name`` untouched (unparsed); otherwise ``"*"`` wins over the
+    name's registry, the repository keeps ``library/``, a digest (any identifier holding
+    ``:``) is joined with ``@``, and the result must parse. Raises :class:`ReferenceError`
+    where pack returns an error.
+    """
+    if registry_mirrors is None:
+        return name
+    ref = parse(name)
+    mirror = registry_mirrors.get("*")  # getMirror: "*" first
+    if mirror is None:
+        mirror = registry_mirrors.get(ref.registry)
+    if mirror is None:
+        return name
+    separator = "@" if ":" in ref.identifier else ":"
+    translated = f"{mirror}/{ref.repository}{separator}{ref.identifier}"
+    parse(translated)
+    return translated
+
+
+def with_pull_reference(
+    resolution: Resolution, registry_mirrors: Mapping[str, str] | None
+) -> Resolution:
+    """Set where pack pulls the pick (``build.go:617``); lifecycle has no registry mirrors."""
+    if resolution.selector is Selector.LIFECYCLE or resolution.error:
+        return replace(resolution, pull_reference=resolution.selected.reference)
+    try:
+        pulled = translate(resolution.selected.reference, registry_mirrors)
+    except ReferenceError as failure:
+        return replace(resolution, pull_reference=None, pull_error=str(failure))
+    return replace(resolution, pull_reference=pulled, pull_error=None)
 
 
 def candidates(
@@ -133,10 +196,13 @@ def select(
     listed: Sequence[Candidate],
     preferred: str,
     readable: Callable[[Candidate], bool] | None = None,
+    selector: Selector = Selector.PACK,
 ) -> list[Candidate]:
-    """Mark pack's pick among the first run image's candidates, with a reason for each.
+    """Mark the pick among the first run image's candidates, with a reason for each.
 
-    ``readable=None`` is the offline rule: every parseable candidate is readable.
+    ``readable=None`` is the offline rule: every parseable candidate is readable. With
+    ``Selector.LIFECYCLE`` and nothing readable the run image is marked with a reason
+    saying lifecycle fails (see :func:`lifecycle_error`).
     """
 
     def can_read(candidate: Candidate) -> bool:
@@ -154,9 +220,14 @@ def select(
     elif readable_pool:
         pick = readable_pool[0]
         why = f"no {word}candidate on {preferred}: pack falls back to the first {word}one"
+    elif selector is Selector.LIFECYCLE:
+        pick = next(c for c in pool if c.source is Source.IMAGE)
+        why = LIFECYCLE_FAILS
     else:
         pick = next(c for c in pool if c.source is Source.IMAGE)
         why = "nothing is readable: pack falls back to the run image"
+    if selector is Selector.LIFECYCLE:
+        why = why.replace("pack falls back", "lifecycle falls back")
 
     marked = []
     for candidate in listed:
@@ -188,6 +259,20 @@ def _why_not(
     return f"on {candidate.ref.registry}, not {preferred}"
 
 
+LIFECYCLE_FAILS = "nothing is readable: lifecycle fails (failed to find accessible run image)"
+
+
+def lifecycle_error(marked: Sequence[Candidate]) -> str | None:
+    """The error lifecycle returns when no candidate is readable (run_image.go:51)."""
+    pick = next((c for c in marked if c.selected), None)
+    return LIFECYCLE_FAILS if pick is not None and pick.reason == LIFECYCLE_FAILS else None
+
+
+def no_user_mirrors(_image: str) -> Sequence[str]:
+    """lifecycle knows nothing of pack's config: no user mirrors."""
+    return ()
+
+
 def resolve(
     app_image: Reference,
     run_images: Sequence[RunImage],
@@ -196,8 +281,22 @@ def resolve(
     mode: Mode = Mode.PUBLISH,
     builder_image: str | None = None,
     readable: Callable[[Candidate], bool] | None = None,
+    selector: Selector = Selector.PACK,
+    registry_mirrors: Mapping[str, str] | None = None,
 ) -> Resolution:
-    """Order the candidates and mark pack's pick. ``readable=None`` resolves offline."""
-    preferred = preferred_registry(app_image, mode, builder_image)
+    """Order the candidates and mark the pick. ``readable=None`` resolves offline."""
+    preferred = preferred_registry(app_image, mode, builder_image, selector)
+    if selector is Selector.LIFECYCLE:
+        user_mirrors = no_user_mirrors
     listed = candidates(run_images, user_mirrors, preferred)
-    return Resolution(app_image, mode, preferred, tuple(select(listed, preferred, readable)))
+    marked = tuple(select(listed, preferred, readable, selector))
+    resolution = Resolution(
+        app_image,
+        mode,
+        preferred,
+        marked,
+        builder_image=builder_image,
+        selector=selector,
+        error=lifecycle_error(marked),
+    )
+    return with_pull_reference(resolution, registry_mirrors)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
 
+from inspector.checks import audit_registry_mirrors
 from inspector.checks.audit_builder import builder_findings
 from inspector.checks.audit_files import Loaded, read_builder, read_pack_config
 from inspector.checks.audit_online import findings_from_probes, references_to_probe
@@ -59,6 +60,7 @@ def audit(
     if probes is not None:
         for loaded in builders:
             findings.extend(findings_from_probes(loaded, probes, user))
+        findings.extend(audit_registry_mirrors.findings(builders, user, probes))
     order = [b.path for b in builders] + ([user.path] if user else [])
     return collate(findings, order)
 

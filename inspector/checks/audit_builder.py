@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
 from inspector.checks.audit_files import Loaded, load_failure, raw_document
-from inspector.checks.audit_locations import Layout, Spot, layout
+from inspector.checks.audit_locations import Layout, Spot, finding_at, layout
 from inspector.checks.audit_pack_config import user_relations
 from inspector.checks.audit_references import (
-    DOCKER_HUB_ALIASES,
     Claims,
-    alias,
     invalid,
     mirror_findings,
     parse_or_none,
@@ -19,12 +14,7 @@ from inspector.checks.audit_references import (
 from inspector.checks.audit_rules import Finding
 from inspector.sources.model import Builder, RunImage
 from inspector.sources.pack_config import PackConfig
-from inspector.sources.toml_positions import Locator
-
-# The keys pack's strict decoder knows in these tables; anything else is INS004.
-_STACK_KEYS = frozenset({"id", "build-image", "run-image", "run-image-mirrors"})
-_RUN_IMAGE_KEYS = frozenset({"image", "mirrors"})
-_RUN_KEYS = frozenset({"images"})
+from inspector.sources.toml_positions import Locator, Position
 
 
 def builder_findings(loaded: Loaded[Builder], user: Loaded[PackConfig] | None) -> list[Finding]:
@@ -34,7 +24,7 @@ def builder_findings(loaded: Loaded[Builder], user: Loaded[PackConfig] | None) -
     locator = Locator(loaded.text or "")
     raw = raw_document(loaded.text)
     written = layout(loaded.path, builder, locator, raw)
-    findings = _unknown_keys(loaded.path, locator, raw)
+    findings = _unknown_keys(loaded.path, builder)
     for index, (run_image, spot) in enumerate(zip(builder.run_images, written.spots, strict=True)):
         findings.extend(_run_image_findings(run_image, index, spot, written))
     if builder.stack_run_image is not None:
@@ -55,18 +45,15 @@ def _run_image_findings(
     if image is None:
         findings.append(invalid(spot, image_at, label, run_image.image))
     else:
-        if image.digest is None and image.tag == "latest":
-            how = "uses :latest" if run_image.image.endswith(":latest") else "has no tag"
+        if image.digest is not None and index == 0:
             findings.append(
                 spot.finding(
-                    "INS005",
+                    "INS017",
                     image_at,
-                    f"{label} {run_image.image} {how} and no digest: each build may get "
-                    "another base image",
+                    f"{label} {run_image.image} is pinned by digest: `pack rebase` finds "
+                    "the same image again and never brings OS patches; a tag lets it",
                 )
             )
-        if image.registry in DOCKER_HUB_ALIASES:
-            findings.append(alias(spot, image_at, label, run_image.image, image))
     # The run image claims its registry first; user mirrors are checked in the pack config.
     claims: Claims | None = None
     if index == 0 and image is not None:
@@ -105,23 +92,11 @@ def _stack_conflict(run: RunImage, stack: RunImage, spot: Spot) -> list[Finding]
     return [spot.finding("INS011", spot.header(), message)]
 
 
-def _unknown_keys(file: str, locator: Locator, raw: Mapping[str, Any]) -> list[Finding]:
+def _unknown_keys(file: str, builder: Builder) -> list[Finding]:
     findings = []
-
-    def check(table: object, known: frozenset[str], spot: Spot, label: str) -> None:
-        if not isinstance(table, dict):
-            return
-        allowed = ", ".join(sorted(known))
-        for key in table:
-            if key not in known:
-                message = f"{label}: unknown key {key!r} (pack knows {allowed})"
-                findings.append(spot.finding("INS004", spot.key(key), message))
-
-    run = raw.get("run")
-    check(run, _RUN_KEYS, Spot(file, locator, "run", 0), "[run]")
-    images = run.get("images") if isinstance(run, dict) else None
-    for nth, entry in enumerate(images if isinstance(images, list) else []):
-        spot = Spot(file, locator, "run.images", nth)
-        check(entry, _RUN_IMAGE_KEYS, spot, f"[[run.images]] #{nth + 1}")
-    check(raw.get("stack"), _STACK_KEYS, Spot(file, locator, "stack", 0), "[stack]")
+    for unknown in builder.unknown_keys:
+        hint = unknown.suggestion()
+        meant = f"; did you mean {hint!r}?" if hint else ""
+        message = f"{unknown.describe()}: `pack builder create` rejects the file{meant}"
+        findings.append(finding_at("INS004", file, Position(unknown.line, unknown.column), message))
     return findings

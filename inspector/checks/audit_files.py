@@ -16,7 +16,7 @@ from typing import Any, Generic, TypeVar
 
 from inspector.checks.audit_locations import finding_at
 from inspector.checks.audit_rules import Finding
-from inspector.sources import builder_toml
+from inspector.sources import builder_toml, toml_file
 from inspector.sources import pack_config as pack_config_loader
 from inspector.sources.model import Builder, ConfigError
 from inspector.sources.pack_config import PackConfig
@@ -80,7 +80,7 @@ def _read(path: str, load: Callable[[str], T]) -> Loaded[T]:
 def raw_document(text: str | None) -> dict[str, Any]:
     """The decoded TOML of a file that loaded, for what the loaders do not keep (key names)."""
     try:
-        return tomllib.loads(text or "")
+        return toml_file.loads(text or "")
     except (tomllib.TOMLDecodeError, RecursionError):  # tomllib recurses per nesting level
         return {}
 
@@ -103,7 +103,7 @@ def load_failure(loaded: Loaded[Any], *, is_builder: bool) -> Finding:
     if loaded.text is None:
         return at("INS002", Position(1))
     try:
-        raw = tomllib.loads(loaded.text)
+        raw = toml_file.loads(loaded.text)
     except tomllib.TOMLDecodeError as error:
         end = Position(max(1, len(loaded.text.splitlines())))
         return at("INS002", decode_error_position(str(error)) or end)

@@ -1,5 +1,6 @@
 """Checks of image references as written: one reference on its own (INS001 invalid, INS015
-Docker Hub alias) and a list of mirrors against its run image (INS006 to INS010)."""
+Docker Hub alias for a mirror) and a list of mirrors against its run image (INS006 to
+INS010)."""
 
 from __future__ import annotations
 
@@ -95,8 +96,8 @@ def mirror_findings(
                         "INS008",
                         at,
                         f"{label} {mirror}: {first} ({where(first_at)}) comes first on "
-                        f"{ref.registry}, so pack picks this one only when that one is "
-                        "unreadable",
+                        f"{ref.registry}, so pack falls back to this one only when that one "
+                        "is unreadable",
                     )
                 )
             else:
@@ -105,16 +106,22 @@ def mirror_findings(
             drift = _tag_drift(image, ref)
             if drift:
                 findings.append(spot.finding("INS009", at, f"{label} {mirror}: {drift}"))
-            if ref.repository != image.repository:
+            name, image_name = _image_name(ref), _image_name(image)
+            if name != image_name:
                 findings.append(
                     spot.finding(
                         "INS010",
                         at,
-                        f"{label} {mirror}: repository {ref.repository} differs from "
-                        f"{image.repository} of the run image {run_image.image}",
+                        f"{label} {mirror}: image name {name} differs from {image_name} "
+                        f"of the run image {run_image.image} (repository {ref.repository})",
                     )
                 )
     return findings
+
+
+def _image_name(ref: Reference) -> str:
+    """The last component of the repository path: namespaces differ across registries."""
+    return ref.repository.rpartition("/")[2]
 
 
 def _tag_drift(image: Reference, mirror: Reference) -> str | None:

@@ -44,8 +44,9 @@ RULES: tuple[Rule, ...] = (
         Level.ERROR,
         "A run image, mirror or pack-config key is not a valid image reference.",
         "pack cannot parse it: it skips such a mirror, and fails on such a run image. "
-        "References follow the distribution grammar: a lowercase repository path, an optional "
-        ":tag and an optional @sha256:<64 hex digits>.",
+        "References are parsed as pack v0.40 parses them (go-containerregistry v0.21.5): a "
+        "repository of 2-255 characters [a-z0-9_-./], an optional :tag and an optional "
+        "@sha256:<64 hex digits>.",
     ),
     Rule(
         "INS002",
@@ -66,19 +67,13 @@ RULES: tuple[Rule, ...] = (
         "INS004",
         "unknown-key",
         Level.ERROR,
-        "pack rejects a builder config with an unknown key in [run], [[run.images]] or [stack].",
-        "`pack builder create` decodes builder.toml strictly and fails on keys it does not "
-        "know. The keys are: [run] images; [[run.images]] image, mirrors; [stack] id, "
-        "build-image, run-image, run-image-mirrors. A misspelt key (mirror, "
-        "run-image-mirror) would otherwise lose its values silently.",
-    ),
-    Rule(
-        "INS005",
-        "unpinned-run-image",
-        Level.WARNING,
-        "The run image has no tag (or :latest) and no digest.",
-        "Builds get whatever :latest points to at build time, and mirrors drift from it "
-        "between syncs. Pin a version tag or a digest (image:tag@sha256:…).",
+        "pack rejects a builder config with a key its schema does not have.",
+        "`pack builder create` decodes builder.toml strictly (builder/config_reader.go and "
+        "pkg/dist: [[buildpacks]], [[extensions]], [[order]] and [[order.group]], "
+        "[[order-extensions]], [lifecycle], [build] and [[build.env]], [run] and "
+        "[[run.images]], [[targets]] and [[targets.distros]], [system], [stack]) and fails on "
+        "keys they do not have; keys match case-insensitively. A misspelt key in a run-image "
+        "section (mirror, run-image-mirror) would otherwise lose its values silently.",
     ),
     Rule(
         "INS006",
@@ -99,13 +94,13 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "INS008",
-        "shadowed-mirror",
-        Level.WARNING,
-        "pack never picks this mirror: an earlier candidate is on the same registry.",
+        "fallback-mirror",
+        Level.NOTE,
+        "A later candidate on the same registry is only a fallback.",
         "pack picks the first readable candidate on the preferred registry (user mirrors, "
         "then the run image, then its mirrors). A later candidate on a registry an earlier "
         "one claims is used only when the earlier one cannot be read (401/403 or no "
-        "answer). Mirrors are meant to be on different registries.",
+        "answer): a real fallback, worth knowing, not a mistake.",
     ),
     Rule(
         "INS009",
@@ -117,11 +112,13 @@ RULES: tuple[Rule, ...] = (
     ),
     Rule(
         "INS010",
-        "repository-drift",
+        "image-name-drift",
         Level.NOTE,
-        "A mirror's repository path differs from the run image's.",
-        "Allowed and common across registries (gcr.io/org/run and org/run), but also an "
-        "easy way to point at the wrong image, and tools that copy paths one to one miss it.",
+        "A mirror's image name (last path component) differs from the run image's.",
+        "Namespaces differ across registries all the time (Docker Hub's paketobuildpacks/ "
+        "is gcr.io's paketo-buildpacks/, since Docker Hub names cannot hold '-'), so only "
+        "the image name itself is compared: run-jammy-base mirrored as run-jammy-full is "
+        "an easy way to point at another image. `inspector mirrors` tells for sure.",
     ),
     Rule(
         "INS011",
@@ -162,10 +159,10 @@ RULES: tuple[Rule, ...] = (
         "INS015",
         "docker-hub-alias",
         Level.WARNING,
-        "A Docker Hub alias pack never matches.",
+        "A mirror on a Docker Hub alias pack never matches.",
         "registry-1.docker.io and registry.hub.docker.com reach Docker Hub, but pack "
         "compares registries as written and rewrites only docker.io (to index.docker.io): "
-        "an app on Docker Hub never selects this candidate. Write docker.io/… or no registry.",
+        "an app on Docker Hub never selects this mirror. Write docker.io/… or no registry.",
     ),
     Rule(
         "INS016",
@@ -174,6 +171,16 @@ RULES: tuple[Rule, ...] = (
         "Mirrors of a run image after the first are never selected.",
         "pack build and pack rebase select from the builder's first run image only. Mirrors, "
         "and pack-config entries, for later run images are recorded but never chosen.",
+    ),
+    Rule(
+        "INS017",
+        "digest-pinned-run-image",
+        Level.NOTE,
+        "The run image is pinned by digest: rebase cannot bring patches.",
+        "Apps record the run image as written. `pack rebase` (and lifecycle's rebaser) then "
+        "resolve that name again: a digest always resolves to the same image, so rebasing "
+        "never moves apps onto a patched OS layer. Floating tags (:latest, :24, or none) "
+        "are how buildpacks deliver base-image patches. Pin by digest only on purpose.",
     ),
     Rule(
         "INS101",
@@ -209,6 +216,20 @@ RULES: tuple[Rule, ...] = (
         "The registry could not be reached, or answered with an error.",
         "A network, DNS or TLS failure, or a server error. Without an answer pack drops the "
         "candidate; an HTTP error other than 401/403 still counts as readable to pack.",
+        online=True,
+    ),
+)
+
+# The check lives in audit_registry_mirrors.py (pack-fidelity); registered here with the rest.
+RULES += (
+    Rule(
+        "INS105",
+        "registry-mirror-lacks-run-image",
+        Level.ERROR,
+        "A [registry-mirrors] host in pack's config lacks the run image, or holds other bits.",
+        "pack selects the run image without translating, then pulls the pick from the "
+        "registry mirror (TranslateRegistry). A missing or stale copy there is what the "
+        "build really gets. Copy the run image to the mirror, or fix the mirror entry.",
         online=True,
     ),
 )

@@ -15,7 +15,17 @@ from inspector.checks.evaluate import Evaluated, evaluate
 from inspector.reference import Reference
 from inspector.registry.client import RegistryClient
 from inspector.registry.model import Status
-from inspector.resolver import Candidate, Mode, Resolution, candidates, preferred_registry, select
+from inspector.resolver import (
+    Candidate,
+    Mode,
+    Resolution,
+    Selector,
+    candidates,
+    lifecycle_error,
+    no_user_mirrors,
+    preferred_registry,
+    select,
+)
 from inspector.sources.model import RunImage
 
 
@@ -78,8 +88,11 @@ async def check(
     *,
     mode: Mode = Mode.PUBLISH,
     builder_image: str | None = None,
+    selector: Selector = Selector.PACK,
 ) -> CheckReport:
-    preferred = preferred_registry(app_image, mode, builder_image)
+    preferred = preferred_registry(app_image, mode, builder_image, selector)
+    if selector is Selector.LIFECYCLE:
+        user_mirrors = no_user_mirrors  # lifecycle's rule knows nothing of pack's config
     listed = candidates(run_images, user_mirrors, preferred)
     evaluated = await evaluate(client, listed)
     probes = {r.candidate.rank: r.probe for r in evaluated}
@@ -87,8 +100,16 @@ async def check(
     def readable(candidate: Candidate) -> bool:
         return probes[candidate.rank].readable_by_pack
 
-    marked = select(listed, preferred, readable)
-    resolution = Resolution(app_image, mode, preferred, tuple(marked))
+    marked = select(listed, preferred, readable, selector)
+    resolution = Resolution(
+        app_image,
+        mode,
+        preferred,
+        tuple(marked),
+        builder_image=builder_image,
+        selector=selector,
+        error=lifecycle_error(marked),
+    )
     results = tuple(
         Evaluated(c, r.probe, r.in_sync, r.platforms)
         for c, r in zip(marked, evaluated, strict=True)

@@ -47,11 +47,9 @@ def main(argv: list[str] | None = None) -> None:
         code = 130
     except click.ClickException as error:
         # Usage errors: one line, naming the flag or value, like every other bad input.
-        click.echo(f"inspector: error: {error.format_message()}", err=True)
-        code = EXIT_INPUT
+        code = _bad_input(error.format_message(), args)
     except InputError as error:
-        click.echo(f"inspector: error: {error}", err=True)
-        code = EXIT_INPUT
+        code = _bad_input(str(error), args)
     except KeyboardInterrupt:
         code = 130
     except Exception as error:
@@ -64,6 +62,30 @@ def main(argv: list[str] | None = None) -> None:
         )
         code = EXIT_INTERNAL
     sys.exit(code if isinstance(code, int) else EXIT_OK)
+
+
+def _wants_json(args: list[str]) -> bool:
+    """``--json``, ``--format json`` or ``--format=json`` among the arguments (read before
+    click parses them: the arguments may be what is wrong)."""
+    for index, arg in enumerate(args):
+        if arg == "--":
+            return False
+        if arg == "--json" or arg == "--format=json":
+            return True
+        if arg == "--format" and args[index + 1 : index + 2] == ["json"]:
+            return True
+    return False
+
+
+def _bad_input(message: str, args: list[str]) -> int:
+    """One line on stderr; under ``--json`` also the JSON error document on stdout, so
+    ``inspector … --json | jq -e .in_sync`` fails even without ``pipefail``."""
+    click.echo(f"inspector: error: {message}", err=True)
+    if _wants_json(args):
+        from inspector.formats import json
+
+        json.dump(json.error(message))
+    return EXIT_INPUT
 
 
 def run() -> NoReturn:

@@ -95,7 +95,11 @@ def audit(
             key: values[key]
             for key in ("registry_config", "endpoints", "timeout", "concurrency", "verbose")
         }
-        probes = probe_references(checks.references_to_probe(builders, user), registry_opts)
+        from inspector.checks import audit_registry_mirrors
+
+        references = checks.references_to_probe(builders, user)
+        references += audit_registry_mirrors.references_to_probe(builders, user)
+        probes = probe_references(references, registry_opts)
 
     findings = checks.audit(builders, user, probes)
     level = None if fail_on == "none" else Level(fail_on)

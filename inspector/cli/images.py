@@ -48,16 +48,29 @@ def preflight(app_image: str, **values: Any) -> None:
     async def job(client: Any) -> Any:
         builder = await online.load_builder(client, choice)
         with online.progress(f"Checking the publish of {app_image}"):
-            return await run_preflight(
+            report = await run_preflight(
                 client, app, builder.run_images, user.mirrors_for, builder_image=builder.image
             )
+            return await _pulled(client, report, user.registry_mirrors)
 
-    report = online.run(online.registry_options(values), job)
+    report, pull = online.run(online.registry_options(values), job)
     if values["as_json"]:
-        json.dump(json.preflight(report))
+        document = json.preflight(report)
+        document["pull"] = json.pull(pull)
+        json.dump(document)
     else:
-        table.render(human.preflight(report))
-    raise SystemExit(0 if report.ok else 1)
+        table.render([*human.preflight(report), *human.pull(pull)])
+    raise SystemExit(0 if report.ok and (pull is None or pull.ok) else 1)
+
+
+async def _pulled(client: Any, report: Any, registry_mirrors: Any) -> tuple[Any, Any]:
+    """The report with pack's [registry-mirrors] pull reference set, and that probed."""
+    from dataclasses import replace
+
+    from inspector.checks import pull_reference
+
+    checked = pull_reference.annotate(report.check, registry_mirrors)
+    return replace(report, check=checked), await pull_reference.probe_pull(client, checked)
 
 
 @click.command()
@@ -107,19 +120,23 @@ def rebase(app_image: str, **values: Any) -> None:
 
     async def job(client: Any) -> Any:
         with online.progress(f"Reading {app_image} and its run image"):
-            return await run_rebase(
+            report = await run_rebase(
                 client,
                 app,
                 user.mirrors_for,
                 platform=values["platform"],
                 run_image=values["run_image"],
             )
+            return await _pulled(client, report, user.registry_mirrors)
 
-    report = online.run(online.registry_options(values), job)
+    report, pull = online.run(online.registry_options(values), job)
     if values["as_json"]:
-        json.dump(json.rebase(report))
+        document = json.rebase(report)
+        document["pull"] = json.pull(pull)
+        json.dump(document)
     else:
-        table.render(human.rebase(report))
+        table.render([*human.rebase(report), *human.pull(pull)])
     failed = not report.base_ok or (report.force_required and not values["force"])
+    failed = failed or (pull is not None and not pull.ok)
     failed = failed or (values["fail_if_needed"] and report.rebase_needed is not False)
     raise SystemExit(1 if failed else 0)

@@ -23,6 +23,8 @@ def resolve(
     pack_config: str | None,
     no_pack_config: bool,
     daemon: bool,
+    builder_name: str | None,
+    selector: str,
     as_json: bool,
     debug: bool,
     verbose: int,
@@ -30,13 +32,15 @@ def resolve(
 ) -> None:
     """Offline: the ordered run-image candidates for APP_IMAGE and which one pack selects.
 
-    Nothing is probed; only a --builder IMAGE is read from its registry.
+    Nothing is probed; only a --builder IMAGE is read from its registry. The pull
+    reference applies your pack config's [registry-mirrors] to the pick, as pack does.
     """
     from inspector import reference, resolver
     from inspector.formats import human, json, table
 
     choice = options.builder_choice(builder_config, builder_image, platform)
     app = reference.parse(app_image)
+    name = options.daemon_builder_name(daemon, builder_name, choice)
     user = options.load_pack_config(pack_config, no_pack_config)
     builder = _load_builder(choice, registry, verbose)
     result = resolver.resolve(
@@ -44,7 +48,9 @@ def resolve(
         builder.run_images,
         user.mirrors_for,
         mode=resolver.Mode.DAEMON if daemon else resolver.Mode.PUBLISH,
-        builder_image=builder.image,
+        builder_image=name,
+        selector=resolver.Selector(selector),
+        registry_mirrors=user.registry_mirrors,
     )
     if as_json:
         json.dump(json.resolution(result))
@@ -88,9 +94,12 @@ def builder(
 def _load_builder(choice: options.BuilderChoice, registry: dict[str, Any], verbose: int) -> Any:
     """A builder.toml offline; a builder image from its registry (httpx imported only then)."""
     if choice.image is None:
+        from inspector.cli import config_warnings
         from inspector.sources import builder_toml
 
-        return builder_toml.load(choice.config or "")
+        loaded = builder_toml.load(choice.config or "")
+        config_warnings.announce(loaded)
+        return loaded
     from inspector.cli import online
 
     opts = online.registry_options({**registry, "verbose": verbose})

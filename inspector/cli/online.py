@@ -84,9 +84,12 @@ async def load_builder(client: RegistryClient, choice: options.BuilderChoice) ->
         from inspector.sources import builder_image
 
         return await builder_image.load(client, choice.image, choice.platform)
+    from inspector.cli import config_warnings
     from inspector.sources import builder_toml
 
-    return builder_toml.load(choice.config or "")
+    builder = builder_toml.load(choice.config or "")
+    config_warnings.announce(builder)
+    return builder
 
 
 @contextmanager

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
+from inspector.cli import numbers
 from inspector.registry.defaults import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT
 
 if TYPE_CHECKING:
@@ -64,10 +65,26 @@ referrers_option = click.option(
     "the run image's digest (cosign tags, referrers API or its fallback tag).",
 )
 
-mode_options = click.option(
-    "--daemon",
-    is_flag=True,
-    help="Emulate `pack build` without --publish: prefer the builder image's registry.",
+mode_options = _stack(
+    click.option(
+        "--daemon",
+        is_flag=True,
+        help="Emulate `pack build` without --publish: prefer the builder image's registry.",
+    ),
+    click.option(
+        "--builder-name",
+        metavar="NAME",
+        help="With --daemon and -c FILE: the builder image name you pass to "
+        "`pack build --builder` (pack prefers its registry).",
+    ),
+    click.option(
+        "--selector",
+        type=click.Choice(["pack", "lifecycle"]),
+        default="pack",
+        show_default=True,
+        help="Whose rule picks: pack's, or lifecycle's own (platforms that run lifecycle "
+        "without -run-image: no user mirrors, no fallback).",
+    ),
 )
 
 registry_options = _stack(
@@ -82,21 +99,22 @@ registry_options = _stack(
         "endpoints",
         multiple=True,
         metavar="REGISTRY=URL",
+        callback=numbers.check_endpoints,
         help="Send requests for REGISTRY to URL (repeatable).",
     ),
     click.option(
         "--timeout",
-        type=click.FloatRange(min=0.1),
+        type=numbers.SECONDS,
         default=DEFAULT_TIMEOUT,
         show_default=True,
-        help="Seconds allowed for each request (connect and read).",
+        help="Seconds allowed for each request (connect and read), 0.1 to 3600.",
     ),
     click.option(
         "--concurrency",
-        type=click.IntRange(min=1),
+        type=numbers.CONCURRENCY,
         default=DEFAULT_CONCURRENCY,
         show_default=True,
-        help="Requests in flight at once.",
+        help="Requests in flight at once, 1 to 1024.",
     ),
 )
 
@@ -130,3 +148,27 @@ def builder_inputs(values: dict[str, Any]) -> tuple[BuilderChoice, PackConfig]:
     """The builder (-c FILE or --builder IMAGE) and pack config of a command's options."""
     choice = builder_choice(values["builder_config"], values["builder_image"], values["platform"])
     return choice, load_pack_config(values["pack_config"], values["no_pack_config"])
+
+
+def daemon_builder_name(
+    daemon: bool, builder_name: str | None, choice: BuilderChoice
+) -> str | None:
+    """The builder image name whose registry pack prefers with --daemon; None publishing.
+
+    pack takes it from ``pack build --builder`` (build.go:405); a builder.toml does not
+    say it, so with -c FILE the user names it, and without a name --daemon is bad input.
+    """
+    from inspector import reference
+
+    if choice.image is not None and builder_name and builder_name != choice.image:
+        raise click.UsageError("--builder-name is for -c FILE; --builder IMAGE already names it")
+    if not daemon:
+        return None
+    name = choice.image or builder_name
+    if not name:
+        raise click.UsageError(
+            "--daemon needs the builder image's name (pack prefers its registry): "
+            "give --builder IMAGE, or --builder-name NAME with -c FILE"
+        )
+    reference.parse(name)  # a bad name is bad input (exit 2), as in pack
+    return name

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
-from inspector.cli import online, options
+from inspector.cli import config_warnings, online, options
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
@@ -51,8 +51,11 @@ def sync(**values: Any) -> None:
     only: tuple[str, ...] = values["only"]
     dry_run: bool = values["dry_run"]
 
+    builders: list[Any] = []  # kept for its unknown keys, which count as findings
+
     async def job(client: Any) -> Any:
         builder = await online.load_builder(client, choice)
+        builders.append(builder)
         syncing.check_only(builder.run_images, user.mirrors_for, only)
         with online.progress("Probing run images and mirrors"):
             report = await run_mirrors(client, builder.run_images, user.mirrors_for)
@@ -79,11 +82,12 @@ def sync(**values: Any) -> None:
     # at that much per round trip.
     report, attached = online.run(online.registry_options(values, http2=False), job)
     if values["as_json"]:
-        document = json.sync(report)
+        document = config_warnings.annotate(json.sync(report), builders)
         json.dump(attachments.add_to_sync(document, attached) if attached else document)
     else:
         table.render(human.sync(report) + (attachments.sync_tables(attached) if attached else []))
-    raise SystemExit(0 if report.ok and (attached is None or attached.ok) else 1)
+    ok = report.ok and (attached is None or attached.ok)
+    raise SystemExit(config_warnings.exit_code(ok, builders))
 
 
 class _RichTask:

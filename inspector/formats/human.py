@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from inspector.formats.table import Table
 from inspector.resolver import Resolution
-from inspector.sources.model import Builder
+from inspector.sources.model import Builder, Buildpack
 from inspector.sources.pack_config import PackConfig
 
 if TYPE_CHECKING:  # the check modules pull in httpx; offline commands never need it
@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # the check modules pull in httpx; offline commands never nee
     from inspector.checks.evaluate import Evaluated
     from inspector.checks.mirrors import MirrorsReport
     from inspector.checks.preflight import PreflightReport
+    from inspector.checks.pull_reference import PullCheck
     from inspector.checks.rebase import RebaseReport
 
 
@@ -31,19 +32,63 @@ def resolution(r: Resolution) -> list[Table]:
                 c.reason,
             ]
         )
-    title = (
-        f"Run image for {r.app_image.original} "
-        f"({r.mode.value} mode, preferred registry {r.preferred_registry})"
-    )
     return [
         Table(
-            title,
+            resolution_title("Run image for", r),
             ["#", "reference", "source", "registry", "preferred", "selected", "reason"],
             rows,
             marked=frozenset(i for i, c in enumerate(r.candidates) if c.selected),
-            notes=[f"pack would use {r.selected.reference} ({r.selected.reason})"],
+            notes=resolution_notes(r),
         )
     ]
+
+
+def resolution_title(lead: str, r: Resolution) -> str:
+    """``Run image for APP (daemon mode, builder B, preferred registry R)``."""
+    facts = [f"{r.mode.value} mode"]
+    if r.selector.value != "pack":
+        facts = [f"{r.selector.value}'s rule"]
+    if r.builder_image and r.mode.value == "daemon":
+        facts.append(f"builder {r.builder_image}")
+    facts.append(f"preferred registry {r.preferred_registry}")
+    return f"{lead} {r.app_image.original} ({', '.join(facts)})"
+
+
+def resolution_notes(r: Resolution) -> list[str]:
+    """Who would use what, and where pack really pulls it from."""
+    who = "pack" if r.selector.value == "pack" else "lifecycle"
+    if r.error:
+        return [f"{who} fails: {r.error}"]
+    notes = [f"{who} would use {r.selected.reference} ({r.selected.reason})"]
+    if r.pull_error:
+        notes.append(f"pack cannot pull it through its [registry-mirrors]: {r.pull_error}")
+    elif r.pull_reference and r.pull_reference != r.selected.reference:
+        notes.append(f"pack pulls it as {r.pull_reference} (pack config [registry-mirrors])")
+    return notes
+
+
+def buildpack_label(bp: Buildpack) -> str:
+    """How pack names a buildpack: ``id@version``, ``id`` without a version; an entry
+    given only as ``uri`` (``docker://…``, ``urn:cnb:registry:…``) or ``image`` by that."""
+    if bp.id:
+        return f"{bp.id}@{bp.version}" if bp.version else bp.id
+    return bp.uri or bp.image or "-"
+
+
+def pack_run_images(b: Builder, pack_config: PackConfig) -> list[tuple[str, bool]]:
+    """``pack builder inspect``'s "Run Images" list (writer ``runImages`` /
+    ``writeLocalMirrors``): every pack-config entry, in file order, whose image equals a
+    builder run image contributes its mirrors (user-configured); then each run image and
+    its mirrors."""
+    listed: list[tuple[str, bool]] = []
+    for entry in pack_config.run_images:
+        for run_image in b.run_images:
+            if entry.image == run_image.image:
+                listed.extend((m, True) for m in entry.mirrors)
+    for run_image in b.run_images:
+        listed.append((run_image.image, False))
+        listed.extend((m, False) for m in run_image.mirrors)
+    return listed
 
 
 def builder(b: Builder, pack_config: PackConfig) -> list[Table]:
@@ -54,7 +99,7 @@ def builder(b: Builder, pack_config: PackConfig) -> list[Table]:
         ("Lifecycle", b.lifecycle_version or "-"),
     ]
     if b.buildpacks:
-        facts.append(("Buildpacks", ", ".join(f"{bp.id}@{bp.version}" for bp in b.buildpacks)))
+        facts.append(("Buildpacks", ", ".join(buildpack_label(bp) for bp in b.buildpacks)))
     tables = [Table("Builder", ["field", "value"], [list(f) for f in facts])]
     for index, run_image in enumerate(b.run_images):
         user = pack_config.mirrors_for(run_image.image)
@@ -64,6 +109,22 @@ def builder(b: Builder, pack_config: PackConfig) -> list[Table]:
         note = [] if index == 0 else ["pack only selects from the first run image"]
         title = f"Run image #{index + 1} (match order)"
         tables.append(Table(title, ["reference", "source"], rows, notes=note))
+    listed = [
+        [name, "(user-configured)" if user else ""]
+        for name, user in pack_run_images(b, pack_config)
+    ]
+    tables.append(Table("Run Images (as pack builder inspect lists them)", ["name", ""], listed))
+    if b.buildpacks:
+        rows = [
+            [
+                bp.id or "-",
+                bp.name or "-",
+                bp.version or "-",
+                bp.homepage or bp.uri or bp.image or "-",
+            ]
+            for bp in b.buildpacks
+        ]
+        tables.append(Table("Buildpacks", ["ID", "NAME", "VERSION", "HOMEPAGE / URI"], rows))
     return tables
 
 
@@ -194,3 +255,19 @@ def rebase(report: RebaseReport) -> list[Table]:
         *check(report.check),
         Table("Rebase", ["field", "value"], facts, notes=[report.verdict()]),
     ]
+
+
+def selector_error(r: Resolution) -> list[Table]:
+    """lifecycle's error when nothing is readable (it has no fallback); else nothing."""
+    if not r.error:
+        return []
+    return [
+        Table("", [], [], notes=[f"FAIL: with --selector lifecycle the build fails: {r.error}"])
+    ]
+
+
+def pull(p: PullCheck | None) -> list[Table]:
+    """One verdict line for the pull through [registry-mirrors]; nothing when none applies."""
+    if p is None:
+        return []
+    return [Table("", [], [], notes=[p.verdict()])]

@@ -7,7 +7,7 @@ import sys
 from typing import TYPE_CHECKING, Any, TextIO
 
 from inspector.resolver import Candidate, Resolution
-from inspector.sources.model import Builder
+from inspector.sources.model import Builder, Buildpack
 from inspector.sources.pack_config import PackConfig
 
 if TYPE_CHECKING:  # the check modules pull in httpx; offline commands never need it
@@ -15,7 +15,17 @@ if TYPE_CHECKING:  # the check modules pull in httpx; offline commands never nee
     from inspector.checks.evaluate import Evaluated
     from inspector.checks.mirrors import MirrorsReport
     from inspector.checks.preflight import PreflightReport
+    from inspector.checks.pull_reference import PullCheck
     from inspector.checks.rebase import RebaseReport
+
+
+# The version of every JSON document's shape ("schema_version"); one constant for all.
+SCHEMA_VERSION = "1"
+
+
+def error(message: str) -> dict[str, Any]:
+    """The document for bad input under ``--json`` (contract: "Output, errors in JSON")."""
+    return {"schema_version": SCHEMA_VERSION, "error": {"message": message}}
 
 
 def dump(document: dict[str, Any], stream: TextIO | None = None) -> None:
@@ -49,21 +59,52 @@ def resolution(r: Resolution) -> dict[str, Any]:
         "app_registry": r.app_image.registry,
         "preferred_registry": r.preferred_registry,
         "mode": r.mode.value,
+        "selector": r.selector.value,
+        "builder_image": r.builder_image,
         "selected": r.selected.reference,
+        # What pack pulls for the pick: the pick through pack's [registry-mirrors].
+        "pull_reference": r.pull_reference,
+        **({"pull_error": r.pull_error} if r.pull_error else {}),
+        **({"error": r.error} if r.error else {}),
         "candidates": [candidate(c, r) for c in r.candidates],
     }
 
 
+def buildpack(bp: Buildpack) -> dict[str, Any]:
+    """pack's ``dist.ModuleInfo`` JSON (``id`` always, the rest ``omitempty``), plus the
+    ``uri`` or ``image`` a builder.toml entry was given by (never folded into ``id``)."""
+    document: dict[str, Any] = {"id": bp.id}
+    for key in ("name", "version", "homepage", "uri", "image"):
+        value = getattr(bp, key)
+        if value:
+            document[key] = value
+    return document
+
+
 def builder(b: Builder, pack_config: PackConfig) -> dict[str, Any]:
+    """pack builder inspect's field names (``run_images: [{name, user_configured}]``,
+    ``buildpacks``, ``stack``, ``lifecycle``, ``created_by``) plus inspector's own."""
+    from inspector.formats.human import pack_run_images
+
+    name, version = b.extras.get("created_by_name"), b.extras.get("created_by_version")
     return {
+        "builder_name": b.image or b.source,
         "source": b.source,
         "description": b.description,
+        "created_by": {"name": name, "version": version} if name or version else None,
+        "stack": {"id": b.stack_id} if b.stack_id else None,
+        "lifecycle": {"version": b.lifecycle_version},
+        "run_images": [
+            {"name": image, **({"user_configured": True} if user else {})}
+            for image, user in pack_run_images(b, pack_config)
+        ],
+        "buildpacks": [buildpack(bp) for bp in b.buildpacks],
         "stack_id": b.stack_id,
         "build_image": b.build_image,
         "lifecycle_version": b.lifecycle_version,
-        "buildpacks": [{"id": bp.id, "version": bp.version} for bp in b.buildpacks],
         "pack_config": pack_config.path,
-        "run_images": [
+        # inspector's view: each run image with the user mirrors pack would try for it.
+        "run_image_groups": [
             {
                 "image": run_image.image,
                 "user_mirrors": list(pack_config.mirrors_for(run_image.image)),
@@ -175,13 +216,10 @@ def builder_detail(b: Builder, pack_config: PackConfig) -> dict[str, Any]:
     """``builder`` plus what a builder image adds, and each run image's match order."""
     document = builder(b, pack_config)
     document["image"] = b.image
-    for key in ("platform", "digest", "manifest_digest", "created_by"):
+    for key in ("platform", "digest", "manifest_digest"):
         if key in b.extras:
             document[key] = b.extras[key]
-    document["buildpacks"] = [
-        {"id": bp.id, "version": bp.version, "homepage": bp.homepage or None} for bp in b.buildpacks
-    ]
-    for entry, run_image in zip(document["run_images"], b.run_images, strict=True):
+    for entry, run_image in zip(document["run_image_groups"], b.run_images, strict=True):
         order = [(m, "user-mirror") for m in pack_config.mirrors_for(run_image.image)]
         order.append((run_image.image, "image"))
         order.extend((m, "mirror") for m in run_image.mirrors)
@@ -191,6 +229,12 @@ def builder_detail(b: Builder, pack_config: PackConfig) -> dict[str, Any]:
             "image": b.stack_run_image.image,
             "mirrors": list(b.stack_run_image.mirrors),
         }
+    if b.image:
+        # The shape of `pack builder inspect --output json` for a builder read remotely.
+        pack_keys = ("description", "created_by", "stack", "lifecycle", "run_images", "buildpacks")
+        info = {key: document[key] for key in pack_keys if document[key] is not None}
+        document["remote_info"] = info
+        document["local_info"] = None
     return document
 
 
@@ -242,4 +286,40 @@ def rebase(report: RebaseReport) -> dict[str, Any]:
     )
     if new.detail:
         document["new_base_detail"] = new.detail
+    return document
+
+
+def pull(p: PullCheck | None) -> dict[str, Any] | None:
+    """Where pack pulls its pick through [registry-mirrors], and what is there."""
+    if p is None:
+        return None
+    document: dict[str, Any] = {
+        "selected": p.selected,
+        "pull_reference": p.reference,
+        "ok": p.ok,
+        "verdict": p.verdict(),
+    }
+    if p.error is not None:
+        document["error"] = p.error
+    if p.probe is not None:
+        document.update(
+            {
+                "status": p.probe.status.value,
+                "digest": p.probe.digest,
+                "media_type": p.probe.media_type,
+                "run_image_digest": p.run_image_digest,
+                "in_sync": p.in_sync,
+            }
+        )
+        if p.probe.detail:
+            document["detail"] = p.probe.detail
+        if p.platforms:
+            document["platforms"] = {
+                d.platform: {
+                    "digest": d.digest,
+                    "run_image_digest": d.run_image_digest,
+                    "in_sync": d.in_sync,
+                }
+                for d in p.platforms
+            }
     return document

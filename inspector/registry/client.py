@@ -278,7 +278,12 @@ class RegistryClient:
         raise RegistryError(Status.UNREACHABLE, "; ".join(failures))
 
     async def _ping_one(self, base: str) -> httpx.Response:
-        request = self._http.build_request("GET", f"{base}/v2/")
+        try:
+            request = self._http.build_request("GET", f"{base}/v2/")
+        except (httpx.InvalidURL, UnicodeError) as error:
+            # Valid registry names for pack (Go's net/url: "host:", "::1", "a]b") that
+            # are no URL httpx can request: that candidate's error, not a crash.
+            raise RegistryError(Status.ERROR, f"cannot make a URL of it: {error}") from None
         response = await self._send(request, "ping", stream=True)
         await response.aclose()  # only the status and challenge matter: never read a body
         return response

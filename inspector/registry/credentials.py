@@ -20,6 +20,7 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from inspector.errors import InspectorError
 from inspector.reference import DOCKER_HUB_HOSTS
@@ -87,6 +88,10 @@ class Keychain:
             raise DockerConfigError(
                 f"docker config {str(path)!r}: invalid JSON at line {error.lineno}"
             ) from None
+        except RecursionError:  # json recurses once per nested array/object
+            raise DockerConfigError(
+                f"docker config {str(path)!r}: invalid JSON: nested too deeply"
+            ) from None
         if not isinstance(document, dict):
             raise DockerConfigError(f"docker config {str(path)!r}: not a JSON object")
         keychain = cls(document, str(path))
@@ -119,17 +124,29 @@ class Keychain:
             return DOCKER_HUB_KEYS
         return (registry, f"https://{registry}", f"http://{registry}")
 
+    def _matching(self, table: dict[str, Any], registry: str) -> list[str]:
+        """The keys of ``table`` for ``registry``: the usual spellings first, in their order,
+        then any other key whose host is the registry (docker's ``ConvertToHostname``:
+        ``https://r.example.com/v1/``, ``r.example.com/some/path``), in file order. Docker
+        Hub's aliases are one registry."""
+        usual = [key for key in self._keys(registry) if key in table]
+        wanted = _hub_or(registry)
+        other = [
+            key for key in table if key not in usual and _hub_or(convert_to_hostname(key)) == wanted
+        ]
+        return usual + other
+
     def _lookup(self, registry: str, timeout: float) -> Credential | None:
         keys = self._keys(registry)
         helpers = self.document.get("credHelpers")
         if isinstance(helpers, dict):
-            for key in keys:
+            for key in self._matching(helpers, registry):
                 helper = helpers.get(key)
                 if isinstance(helper, str) and helper:
                     return run_helper(helper, keys[0], timeout)
         auths = self.document.get("auths")
         if isinstance(auths, dict):
-            for key in keys:
+            for key in self._matching(auths, registry):
                 entry = auths.get(key)
                 if isinstance(entry, dict):
                     credential = _from_auth_entry(entry, key, self.path)
@@ -139,6 +156,28 @@ class Keychain:
         if isinstance(store, str) and store:
             return run_helper(store, keys[0], timeout)
         return None
+
+
+def convert_to_hostname(key: str) -> str:
+    """A docker-config key as the host it names, like docker's ``ConvertToHostname``
+    (``cli/config/credentials/file_store.go``) and regclient's ``parseName``: the scheme
+    and any path are dropped, the port is kept."""
+    if "://" in key:
+        parsed = urlsplit(key)
+        try:
+            hostname, port = parsed.hostname, parsed.port
+        except ValueError:  # a port that is not a number: fall back to the plain cut
+            hostname, port = None, None
+        if hostname:
+            host = f"[{hostname}]" if ":" in hostname else hostname
+            return f"{host}:{port}" if port is not None else host
+        key = key.partition("://")[2]
+    return key.partition("/")[0]
+
+
+def _hub_or(registry: str) -> str:
+    """Docker Hub's names as one; every other registry as it is."""
+    return "index.docker.io" if registry in DOCKER_HUB_HOSTS else registry
 
 
 def _from_auth_entry(entry: dict[str, Any], key: str, path: str | None) -> Credential | None:
@@ -165,6 +204,21 @@ def _from_auth_entry(entry: dict[str, Any], key: str, path: str | None) -> Crede
     return Credential(username, password, identity, registry_token)
 
 
+def find_helper(program: str) -> str | None:
+    """``program`` in the directories of ``PATH`` that are absolute, as docker finds it
+    (Go's ``exec.LookPath`` refuses a result relative to the current directory): an empty
+    entry or ``.`` never runs a ``docker-credential-*`` planted in the working directory."""
+    if os.sep in program or (os.altsep and os.altsep in program):
+        return None  # a helper name never holds a path
+    for directory in os.environ.get("PATH", "").split(os.pathsep):
+        if not directory or not os.path.isabs(directory):
+            continue
+        candidate = os.path.join(directory, program)
+        if os.path.isfile(candidate) and os.access(candidate, os.X_OK):
+            return candidate
+    return None
+
+
 def run_helper(
     name: str, server: str, timeout: float = HELPER_TIMEOUT_SECONDS
 ) -> Credential | None:
@@ -173,9 +227,14 @@ def run_helper(
     reported without its output, which may hold a secret."""
     program = f"docker-credential-{name}"
     what = f"credential helper {program} for {server}"
+    executable = find_helper(program)
+    if executable is None:
+        raise CredentialError(
+            f"{what}: cannot run it (not found in any absolute directory of PATH)"
+        )
     try:
         completed = subprocess.run(
-            [program, "get"],
+            [executable, "get"],
             input=server,
             capture_output=True,
             text=True,

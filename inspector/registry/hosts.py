@@ -8,6 +8,7 @@ the transport consults this table. ``docker.io``, ``index.docker.io`` and
 
 from __future__ import annotations
 
+import difflib
 import functools
 import ipaddress
 import re
@@ -19,14 +20,16 @@ from pathlib import Path
 import httpx
 
 from inspector.reference import DOCKER_HUB_ENDPOINT, DOCKER_HUB_HOSTS
+from inspector.registry.ports import url_port_problem
 from inspector.sources import toml_file
 from inspector.sources.model import ConfigError
 
 WHAT = "registry config"
 KEYS = ("endpoint", "ca-file", "insecure")
+TOP_LEVEL = ("registries",)
 # host[:port] or [ipv6][:port], as a reference's registry component spells it.
 _REGISTRY_NAME = re.compile(
-    r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::[0-9]+)?"
+    r"(?:[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?|\[[0-9A-Fa-f:.]+\])(?::(?P<port>[0-9]{1,5}))?"
 )
 HUB_KEY = "index.docker.io"  # the key Docker Hub settings are stored under
 
@@ -133,6 +136,9 @@ def _check_endpoint(url: str, where: str) -> str:
         raise ConfigError(f"{where}: invalid endpoint URL {shown}") from None
     if parsed.scheme not in ("http", "https") or not host:
         raise ConfigError(f"{where}: endpoint {shown} must be an http:// or https:// URL")
+    port_problem = url_port_problem(url)
+    if port_problem:
+        raise ConfigError(f"{where}: endpoint {shown}: {port_problem}")
     if parsed.userinfo:
         # Credentials belong in docker's config, where they are looked up per registry.
         raise ConfigError(f"{where}: endpoint {shown} must not contain credentials")
@@ -149,26 +155,41 @@ def _is_file(path: str) -> bool:
         return False
 
 
+def _is_registry_name(name: str) -> bool:
+    found = _REGISTRY_NAME.fullmatch(name)
+    port = found.group("port") if found else None
+    return found is not None and (port is None or 1 <= int(port) <= 65535)
+
+
+def _no_unknown(table: Mapping[str, object], known: tuple[str, ...], where: str, what: str) -> None:
+    """Every key of ``table`` is one of ``known``: a misspelt table or key (``[registry]``
+    for ``[registries]``) would be ignored silently and end in misleading DNS errors."""
+    unknown = [key for key in table if key not in known]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], known, n=1, cutoff=0.6)
+        meant = f"; did you mean {close[0]!r}?" if close else ""
+        raise ConfigError(
+            f"{where}: unknown {what} {unknown[0]!r} (expected {', '.join(known)}){meant}"
+        )
+
+
 def load(path: str | Path | None, overrides: Iterable[str] = ()) -> RegistryHosts:
     """The registry config file (optional) plus ``--endpoint REGISTRY=URL`` overrides."""
     hosts: dict[str, HostConfig] = {}
     if path is not None:
         where = f"{WHAT} {str(path)!r}"
         document = toml_file.Fields(toml_file.load(Path(path), WHAT), where)
+        _no_unknown(document.table, TOP_LEVEL, where, "top-level key")
         registries = document.table_of("registries")
         for name in registries.table if registries else {}:
             assert registries is not None
-            if not _REGISTRY_NAME.fullmatch(name):
+            if not _is_registry_name(name):
                 raise ConfigError(
                     f"{registries.where}: {name!r} is not a registry name (host[:port])"
                 )
             entry = registries.table_of(name)
             assert entry is not None
-            unknown = sorted(set(entry.table) - set(KEYS))
-            if unknown:
-                raise ConfigError(
-                    f"{entry.where}: unknown key {unknown[0]!r} (expected {', '.join(KEYS)})"
-                )
+            _no_unknown(entry.table, KEYS, entry.where, "key")
             endpoint = entry.string("endpoint")
             ca_file = entry.string("ca-file")
             if ca_file is not None and not _is_file(ca_file):
@@ -183,7 +204,7 @@ def load(path: str | Path | None, overrides: Iterable[str] = ()) -> RegistryHost
         shown = f"--endpoint {_redacted(override)!r}"
         if not equals or not name or not url:
             raise ConfigError(f"{shown}: expected REGISTRY=URL")
-        if not _REGISTRY_NAME.fullmatch(name):
+        if not _is_registry_name(name):
             raise ConfigError(f"{shown}: {name!r} is not a registry name (host[:port])")
         previous = hosts.get(canonical(name), HostConfig())
         hosts[canonical(name)] = HostConfig(

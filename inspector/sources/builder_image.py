@@ -74,8 +74,15 @@ def parse_metadata(
         creator = " ".join(p for p in (created.string("name"), created.string("version")) if p)
         if creator:
             details["created_by"] = creator
+            details["created_by_name"] = created.string("name")
+            details["created_by_version"] = created.string("version")
     buildpacks = tuple(
-        Buildpack(entry.string("id"), entry.string("version"), entry.string("homepage"))
+        Buildpack(
+            entry.string("id"),
+            entry.string("version"),
+            entry.string("homepage"),
+            name=entry.string("name"),
+        )
         for entry in metadata.objects("buildpacks")
     )
     return Builder(

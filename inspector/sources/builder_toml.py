@@ -10,8 +10,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from inspector.sources import toml_file
+from inspector.sources import builder_schema, toml_file
+from inspector.sources.builder_schema import UnknownKey
 from inspector.sources.model import Builder, Buildpack, ConfigError, RunImage
+from inspector.sources.toml_positions import Locator
 
 WHAT = "builder config"
 
@@ -19,7 +21,9 @@ WHAT = "builder config"
 def load(path: str | Path) -> Builder:
     path = Path(path)
     where = f"{WHAT} {str(path)!r}"
-    document = toml_file.Fields(toml_file.load(path, WHAT), where)
+    text = toml_file.read(path, WHAT)
+    raw, unknown_paths = builder_schema.normalize(toml_file.parse(text, path, WHAT))
+    document = toml_file.Fields(raw, where)
 
     run_images: list[RunImage] = []
     run = document.table_of("run")
@@ -53,11 +57,17 @@ def load(path: str | Path) -> Builder:
         stack_run_image = None
 
     buildpacks = tuple(
-        Buildpack(entry.string("id") or entry.string("uri") or "?", entry.string("version") or "")
+        Buildpack(
+            entry.string("id") or "",
+            entry.string("version") or "",
+            uri=entry.string("uri") or "",
+            image=entry.string("image") or "",
+        )
         for entry in document.tables("buildpacks")
     )
     lifecycle = document.table_of("lifecycle")
     return Builder(
+        unknown_keys=_located(text, unknown_paths),
         source=str(path),
         run_images=tuple(run_images),
         stack_id=stack_id,
@@ -67,3 +77,15 @@ def load(path: str | Path) -> Builder:
         buildpacks=buildpacks,
         stack_run_image=stack_run_image,
     )
+
+
+def _located(text: str, paths: list[tuple[str | int, ...]]) -> tuple[UnknownKey, ...]:
+    if not paths:
+        return ()
+    locator = Locator(text)  # only for a file with unknown keys: most have none
+    found = []
+    for path in paths:
+        position = locator.at(path)
+        line, column = (position.line, position.column) if position else (1, None)
+        found.append(UnknownKey(path, line, column))
+    return tuple(found)

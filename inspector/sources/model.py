@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from inspector.errors import InputError
+
+if TYPE_CHECKING:
+    from inspector.sources.builder_schema import UnknownKey
 
 
 class ConfigError(InputError):
@@ -21,9 +25,15 @@ class RunImage:
 
 @dataclass(frozen=True, slots=True)
 class Buildpack:
+    """A buildpack as a builder lists it. A builder.toml entry may give only ``uri``
+    (``docker://…``, ``urn:cnb:registry:…``, a path or URL) or ``image`` instead of an id."""
+
     id: str
     version: str = ""
     homepage: str = ""
+    name: str = ""
+    uri: str = ""
+    image: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +44,9 @@ class Builder:
     builder image reference when read from a registry (pack prefers its registry in
     daemon mode). ``stack_run_image`` keeps the legacy ``[stack]`` run image when a
     builder.toml also has ``[[run.images]]`` (the latter wins, as in pack) so audit can
-    report a disagreement.
+    report a disagreement. ``unknown_keys`` are the keys of a builder.toml that pack
+    rejects (a misspelt ``mirror`` for ``mirrors``): inspector reads the file all the
+    same, and every command names them.
     """
 
     source: str
@@ -47,6 +59,7 @@ class Builder:
     image: str | None = None
     stack_run_image: RunImage | None = None
     extras: dict[str, str] = field(default_factory=dict)
+    unknown_keys: tuple[UnknownKey, ...] = ()
 
     @property
     def run_image(self) -> RunImage:

@@ -1,4 +1,8 @@
-"""The user's run-image mirrors from pack's config (``pack config run-image-mirrors``).
+"""The user's run-image mirrors and registry mirrors from pack's config.
+
+``[[run-images]]`` is ``pack config run-image-mirrors``; ``[registry-mirrors]`` is
+``pack config registry-mirrors``, a table ``registry = "host"`` pack applies when it
+pulls (``internal/name/name.go`` TranslateRegistry, see :func:`inspector.resolver.translate`).
 
 pack reads ``$PACK_HOME/config.toml``, else ``~/.pack/config.toml``
 (``internal/config/config.go``), and turns ``[[run-images]]`` into a map keyed by the
@@ -10,7 +14,7 @@ image spelled the same way.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from inspector.sources import toml_file
@@ -23,6 +27,9 @@ WHAT = "pack config"
 class PackConfig:
     path: str | None
     run_images: tuple[RunImage, ...] = ()
+    # None when the file has no [registry-mirrors] table: pack's map is then nil and it
+    # does not even parse the name it pulls (name.go:24-26).
+    registry_mirrors: dict[str, str] | None = field(default=None, hash=False)
 
     def mirrors_for(self, image: str) -> tuple[str, ...]:
         """The user's mirrors for ``image``: exact-string match, last entry wins."""
@@ -55,4 +62,17 @@ def load(path: str | Path | None) -> PackConfig:
         if not image:
             raise ConfigError(f"{entry.where}: image is required")
         entries.append(RunImage(image, entry.strings("mirrors")))
-    return PackConfig(str(path), tuple(entries))
+    return PackConfig(str(path), tuple(entries), _registry_mirrors(document))
+
+
+def _registry_mirrors(document: toml_file.Fields) -> dict[str, str] | None:
+    """``[registry-mirrors]`` (pack ``internal/config/config.go``: map[string]string)."""
+    table = document.table_of("registry-mirrors")
+    if table is None:
+        return None
+    mirrors: dict[str, str] = {}
+    for key in table.table:
+        value = table.string(key)
+        # Any string is kept, even "": pack accepts it here and fails when it pulls.
+        mirrors[key] = value or ""
+    return mirrors

@@ -16,8 +16,13 @@ else:  # pragma: no cover - the contract allows tomli on older Pythons
 
 def load(path: Path, what: str) -> dict[str, Any]:
     """Parse ``path``; every failure is a :class:`ConfigError` naming ``what`` and the file."""
+    return parse(read(path, what), path, what)
+
+
+def read(path: Path, what: str) -> str:
+    """The text of ``path``; a failure is a :class:`ConfigError` naming ``what`` and the file."""
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise ConfigError(f"{what} {str(path)!r}: no such file") from None
     except IsADirectoryError:
@@ -26,9 +31,13 @@ def load(path: Path, what: str) -> dict[str, Any]:
         raise ConfigError(f"{what} {str(path)!r}: not UTF-8 text") from None
     except OSError as error:
         raise ConfigError(f"{what} {str(path)!r}: {error.strerror or error}") from None
+
+
+def parse(text: str, path: Path, what: str) -> dict[str, Any]:
+    """``text`` (read from ``path``) as TOML; errors name ``what``, the file and the place."""
     try:
         # tomllib's message already says "(at line L, column C)".
-        return tomllib.loads(text)
+        return loads(text)
     except tomllib.TOMLDecodeError as error:
         message = str(error)
         if message.endswith("(at end of document)"):
@@ -40,6 +49,12 @@ def load(path: Path, what: str) -> dict[str, Any]:
         raise ConfigError(f"{what} {str(path)!r}: invalid TOML: {message}") from None
     except RecursionError:  # tomllib recurses once per nested array/inline table
         raise ConfigError(f"{what} {str(path)!r}: invalid TOML: nested too deeply") from None
+
+
+def loads(text: str) -> dict[str, Any]:
+    """``tomllib.loads``, after a UTF-8 byte-order mark at the start (pack's TOML library,
+    BurntSushi/toml, strips one; tomllib refuses it)."""
+    return tomllib.loads(text.removeprefix("\ufeff"))
 
 
 class Fields:

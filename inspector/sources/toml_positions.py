@@ -1,13 +1,23 @@
 """Where things are written in TOML text: tomllib returns values, but no line numbers.
 
-:class:`Locator` finds the ``line:column`` of table headers, keys and single-line string
-values, so a finding about a value can point at the place it is written.
+:class:`Locator` reads the text once with a small recursive-descent scanner that follows
+TOML 1.0's grammar for everything that moves a line number (comments, the four string
+forms with their escapes and line-ending backslashes, arrays and inline tables over
+several lines, dotted and quoted keys, ``[table]`` and ``[[array of tables]]`` headers),
+and records the ``line:column`` of every key by its full path, array indices included
+(``("order", 1, "group", 0, "id")``), and of every string value. It never raises: on text
+that is not TOML it keeps what it found up to the first mistake.
 """
 
 from __future__ import annotations
 
+import bisect
+import contextlib
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+
+Path = tuple[str | int, ...]
 
 
 @dataclass(frozen=True, slots=True)
@@ -24,25 +34,49 @@ class _Token:
     position: Position
 
 
-_HEADER = re.compile(r"\s*(\[\[?)([^\[\]]+)\]\]?\s*(?:#.*)?$")
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+(?:\s*\.\s*[A-Za-z0-9_-]+)*\s*=(?!=)")
-_WORD = re.compile(r"[A-Za-z0-9_.:+-]+")
+class _Stop(Exception):
+    """Not TOML from here on: the scan ends, what was found so far stays."""
+
+
+_BARE = re.compile(r"[A-Za-z0-9_-]+")
+_WS = " \t"
+_ESCAPES = {"b": "\b", "t": "\t", "n": "\n", "f": "\f", "r": "\r", '"': '"', "\\": "\\"}
+# A scalar that is not a string: numbers, booleans, dates and times (a space may separate
+# a date from its time).
+_SCALAR = re.compile(
+    r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?(?:[Zz]|[+-]\d{2}:\d{2})?"
+    r"|[A-Za-z0-9_.:+-]+"
+)
 
 
 class Locator:
-    """Positions of table headers, keys and single-line string values in TOML text.
-
-    A small scanner, not a parser: it skips comments and multi-line strings, tracks the
-    current table header and the key each string belongs to, and is good enough for the
-    shapes builder.toml and pack's config are written in. Unknown shapes fall back to
-    the first match anywhere, then to line 1, never to an error.
-    """
+    """Positions of table headers, keys and string values in TOML text."""
 
     def __init__(self, text: str) -> None:
         self.headers: list[tuple[str, Position]] = []
         self.keys: list[_Token] = []
         self.values: list[_Token] = []
-        self._scan(text)
+        self.paths: dict[Path, Position] = {}  # every key and header, by full path
+        self._text = text.removeprefix("\ufeff")  # pack's TOML library strips it too
+        self._starts = [0] + [m.end() for m in re.finditer("\n", self._text)]
+        self._i = 0
+        self._table = -1
+        self._current: Path = ()  # the table keys are written into now
+        self._implicit: set[Path] = set()  # tables only named on the way to another
+        self._arrays: dict[Path, int] = {}  # array-of-tables path -> entries so far
+        with contextlib.suppress(_Stop, IndexError, RecursionError):
+            self._document()
+
+    # -- queries ---------------------------------------------------------------------
+
+    def at(self, path: Sequence[str | int]) -> Position | None:
+        """The key or header at ``path``, else the nearest enclosing one that is written."""
+        path = tuple(path)
+        while path:
+            if path in self.paths:
+                return self.paths[path]
+            path = path[:-1]
+        return None
 
     def header(self, table: str, nth: int = 0) -> Position | None:
         index = self._table_index(table, nth)
@@ -80,73 +114,245 @@ class Locator:
                 seen += 1
         return None
 
-    def _scan(self, text: str) -> None:
-        table, key, depth = -1, "", 0
-        closing: str | None = None  # the delimiter of an open multi-line string
-        for number, line in enumerate(text.splitlines(), start=1):
-            i = 0
-            if closing is not None:
-                end = line.find(closing)
-                if end < 0:
-                    continue
-                i, closing = end + 3, None
-            elif depth == 0 and (header := _HEADER.match(line)):
-                name = ".".join(p.strip().strip("\"'") for p in header.group(2).split("."))
-                self.headers.append((name, Position(number, header.start(1) + 1)))
-                table, key = len(self.headers) - 1, ""
+    # -- scanning --------------------------------------------------------------------
+
+    def _position(self, index: int) -> Position:
+        line = bisect.bisect_right(self._starts, index)
+        return Position(line, index - self._starts[line - 1] + 1)
+
+    def _peek(self, count: int = 1) -> str:
+        return self._text[self._i : self._i + count]
+
+    def _skip_ws(self) -> None:
+        while self._i < len(self._text) and self._text[self._i] in _WS:
+            self._i += 1
+
+    def _skip_blank(self) -> None:
+        """Whitespace, newlines and comments (inside arrays, between statements)."""
+        while self._i < len(self._text):
+            char = self._text[self._i]
+            if char in " \t\r\n":
+                self._i += 1
+            elif char == "#":
+                end = self._text.find("\n", self._i)
+                self._i = len(self._text) if end < 0 else end
+            else:
+                return
+
+    def _end_of_line(self) -> None:
+        self._skip_ws()
+        if self._peek() == "#":
+            end = self._text.find("\n", self._i)
+            self._i = len(self._text) if end < 0 else end
+        if self._i < len(self._text) and self._peek() not in "\r\n":
+            raise _Stop
+
+    def _document(self) -> None:
+        while True:
+            self._skip_blank()
+            if self._i >= len(self._text):
+                return
+            if self._peek(2) == "[[":
+                self._header(array=True)
+            elif self._peek() == "[":
+                self._header(array=False)
+            else:
+                self._keyval(self._current, top=True)
+            self._end_of_line()
+
+    def _header(self, *, array: bool) -> None:
+        start = self._i
+        self._i += 2 if array else 1
+        self._skip_ws()
+        parts = self._key()
+        self._skip_ws()
+        closing = "]]" if array else "]"
+        if self._peek(len(closing)) != closing:
+            raise _Stop
+        self._i += len(closing)
+        path: Path = ()
+        names = [name for name, _ in parts]
+        position = self._position(start)
+        for k, name in enumerate(names):
+            path += (name,)
+            if path not in self.paths:  # a super-table written later gets its own line
+                self.paths[path] = position
+                self._implicit.add(path)
+            if array and k == len(names) - 1:
+                count = self._arrays.get(path, 0)
+                self._arrays[path] = count + 1
+                path += (count,)
+            elif path in self._arrays:
+                path += (self._arrays[path] - 1,)
+        self.headers.append((".".join(names), position))
+        self._table = len(self.headers) - 1
+        self._current = path
+        if path not in self.paths or path in self._implicit:
+            self.paths[path] = position
+            self._implicit.discard(path)
+
+    def _key(self) -> list[tuple[str, Position]]:
+        parts = [self._simple_key()]
+        while True:
+            save = self._i
+            self._skip_ws()
+            if self._peek() != ".":
+                self._i = save
+                return parts
+            self._i += 1
+            self._skip_ws()
+            parts.append(self._simple_key())
+
+    def _simple_key(self) -> tuple[str, Position]:
+        position = self._position(self._i)
+        char = self._peek()
+        if char == '"':
+            return self._basic(), position
+        if char == "'":
+            return self._literal(), position
+        bare = _BARE.match(self._text, self._i)
+        if not bare:
+            raise _Stop
+        self._i = bare.end()
+        return bare.group(0), position
+
+    def _keyval(self, base: Path, *, top: bool) -> None:
+        parts = self._key()
+        path = base
+        for name, position in parts:
+            path += (name,)
+            self.paths.setdefault(path, position)
+            self.keys.append(_Token(self._table, name, name, position))
+        self._skip_ws()
+        if self._peek() != "=":
+            raise _Stop
+        self._i += 1
+        self._skip_ws()
+        self._value(path, parts[-1][0])
+
+    def _value(self, path: Path, key: str) -> None:
+        start = self._i
+        char = self._peek()
+        if char in "\"'":
+            value = self._string()
+            self.values.append(_Token(self._table, key, value, self._position(start)))
+        elif char == "[":
+            self._i += 1
+            index = 0
+            while True:
+                self._skip_blank()
+                if self._peek() == "]":
+                    self._i += 1
+                    return
+                self._value((*path, index), key)
+                index += 1
+                self._skip_blank()
+                if self._peek() == ",":
+                    self._i += 1
+                elif self._peek() != "]":
+                    raise _Stop
+        elif char == "{":
+            self._i += 1
+            self._skip_ws()
+            if self._peek() == "}":
+                self._i += 1
+                return
+            while True:
+                self._skip_ws()
+                self._keyval(path, top=False)
+                self._skip_ws()
+                if self._peek() == ",":
+                    self._i += 1
+                elif self._peek() == "}":
+                    self._i += 1
+                    return
+                else:
+                    raise _Stop
+        else:
+            scalar = _SCALAR.match(self._text, self._i)
+            if not scalar:
+                raise _Stop
+            self._i = scalar.end()
+
+    def _string(self) -> str:
+        if self._peek(3) == '"""':
+            return self._multiline('"')
+        if self._peek(3) == "'''":
+            return self._multiline("'")
+        return self._basic() if self._peek() == '"' else self._literal()
+
+    def _literal(self) -> str:
+        end = self._text.find("'", self._i + 1)
+        newline = self._text.find("\n", self._i + 1)
+        if end < 0 or 0 <= newline < end:
+            raise _Stop
+        value = self._text[self._i + 1 : end]
+        self._i = end + 1
+        return value
+
+    def _basic(self) -> str:
+        self._i += 1
+        out: list[str] = []
+        while True:
+            char = self._text[self._i]
+            if char == '"':
+                self._i += 1
+                return "".join(out)
+            if char == "\n":
+                raise _Stop
+            if char == "\\":
+                out.append(self._escape())
                 continue
-            while i < len(line):
-                char = line[i]
-                if char == "#":
-                    break
-                if char in "\"'":
-                    if line.startswith(char * 3, i):
-                        end = line.find(char * 3, i + 3)
-                        if end < 0:
-                            closing = char * 3
-                            break
-                        i = end + 3
-                        continue
-                    value, end = _string(line, i)
-                    position = Position(number, i + 1)
-                    rest = line[end:].lstrip()
-                    if rest.startswith("=") and not rest.startswith("=="):
-                        key = value  # a quoted key
-                        self.keys.append(_Token(table, key, value, position))
-                    else:
-                        self.values.append(_Token(table, key, value, position))
-                    i = end
-                    continue
-                if char in "[{":
-                    depth += 1
-                elif char in "]}":
-                    depth = max(0, depth - 1)
-                elif bare := _BARE_KEY.match(line, i):
-                    key = bare.group(0).rstrip("=").split(".")[-1].strip()
-                    self.keys.append(_Token(table, key, key, Position(number, i + 1)))
-                    i = bare.end()
-                    continue
-                elif word := _WORD.match(line, i):
-                    i = word.end()  # a number, boolean or date: not a key
-                    continue
-                i += 1
+            out.append(char)
+            self._i += 1
 
+    def _escape(self) -> str:
+        kind = self._text[self._i + 1]
+        if kind in _ESCAPES:
+            self._i += 2
+            return _ESCAPES[kind]
+        width = {"u": 4, "U": 8}.get(kind)
+        if width is None:
+            raise _Stop
+        digits = self._text[self._i + 2 : self._i + 2 + width]
+        self._i += 2 + width
+        try:
+            return chr(int(digits, 16))
+        except ValueError:
+            raise _Stop from None
 
-def _string(line: str, start: int) -> tuple[str, int]:
-    """The single-line string opening at ``start``, and the index after its closing quote."""
-    quote = line[start]
-    out: list[str] = []
-    i = start + 1
-    while i < len(line):
-        char = line[i]
-        if char == quote:
-            return "".join(out), i + 1
-        if char == "\\" and quote == '"' and i + 1 < len(line):
-            i += 1
-            char = {"n": "\n", "t": "\t"}.get(line[i], line[i])
-        out.append(char)
-        i += 1
-    return "".join(out), len(line)
+    def _multiline(self, quote: str) -> str:
+        self._i += 3
+        if self._peek() == "\n":
+            self._i += 1
+        elif self._peek(2) == "\r\n":
+            self._i += 2
+        out: list[str] = []
+        delimiter = quote * 3
+        while True:
+            if self._text.startswith(delimiter, self._i):
+                # Up to two quotes may end the content right before the delimiter.
+                run = 3
+                while run < 5 and self._text.startswith(quote, self._i + run):
+                    run += 1
+                out.append(quote * (run - 3))
+                self._i += run
+                return "".join(out)
+            char = self._text[self._i]
+            if char == "\\" and quote == '"':
+                rest = self._i + 1
+                while rest < len(self._text) and self._text[rest] in _WS:
+                    rest += 1
+                if self._text[rest : rest + 1] in ("\n", "\r"):
+                    # A line-ending backslash: drop it and all whitespace after it.
+                    self._i = rest
+                    while self._i < len(self._text) and self._text[self._i] in " \t\r\n":
+                        self._i += 1
+                    continue
+                out.append(self._escape())
+                continue
+            out.append(char)
+            self._i += 1
 
 
 _DECODE_POSITION = re.compile(r"at line (\d+), column (\d+)")

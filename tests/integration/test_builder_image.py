@@ -87,10 +87,18 @@ def test_builder_image_like_pack_builder_inspect(
         "version": "1.2.3",
         "homepage": "https://x.io",
     }
-    assert document["created_by"] == "Pack CLI 0.40.6"
+    # pack builder inspect --output json's field names and shapes.
+    assert document["created_by"] == {"name": "Pack CLI", "version": "0.40.6"}
+    assert document["remote_info"]["run_images"] == [
+        {"name": "local.example.net/run", "user_configured": True},
+        {"name": RUN},
+        {"name": MIRROR},
+    ]
+    assert document["remote_info"]["stack"] == {"id": "io.buildpacks.stacks.jammy"}
+    assert document["local_info"] is None
     assert document["digest"] == pushed.digest
     assert document["platform"] == "linux/amd64"
-    [run_image] = document["run_images"]
+    [run_image] = document["run_image_groups"]
     assert run_image["match_order"] == [
         {"reference": "local.example.net/run", "source": "user-mirror"},
         {"reference": RUN, "source": "image"},
@@ -179,14 +187,14 @@ def test_index_builder_reads_the_requested_platform(
     s390x = inspector(capsys, "builder", BUILDER, "--platform", "linux/s390x", *flags)
 
     assert default.code == 0, default.err
-    assert default.json()["run_images"][0]["image"] == f"{RUN}:amd"
+    assert default.json()["run_image_groups"][0]["image"] == f"{RUN}:amd"
     assert default.json()["digest"] == index.digest
     assert default.json()["manifest_digest"] == amd.digest
     assert arm64.code == 0, arm64.err
-    assert arm64.json()["run_images"][0]["image"] == f"{RUN}:arm"
+    assert arm64.json()["run_image_groups"][0]["image"] == f"{RUN}:arm"
     assert arm64.json()["platform"] == "linux/arm64"
     assert s390x.code == 2
-    assert s390x.out == ""
+    assert s390x.json()["error"]["message"] in s390x.err  # --json: the error document
     assert "no linux/s390x image in the index (has: linux/amd64, linux/arm64)" in s390x.err
     assert BUILDER in s390x.err
 

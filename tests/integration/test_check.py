@@ -590,8 +590,11 @@ def test_bad_input_exits_2_with_one_line(
     result = inspector(capsys, *argv, "--json")
 
     assert result.code == 2
-    assert result.out == ""
     [line] = result.err.splitlines()
+    assert result.json() == {
+        "schema_version": "1",
+        "error": {"message": line.removeprefix("inspector: error: ")},
+    }
     assert line.startswith("inspector: error:")
     assert substitutions.get(names, names) in line
     assert "Traceback" not in result.err

@@ -241,8 +241,9 @@ def test_plain_table_in_match_order(
 def test_bad_builder_path_exits_2(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     missing = tmp_path / "nope.toml"
 
-    result = mirrors(capsys, missing)
+    result = mirrors(capsys, missing)  # with --json: the error document on stdout
 
-    assert (result.code, result.out) == (2, "")
+    assert result.code == 2
     [line] = result.err.splitlines()
     assert str(missing) in line and "Traceback" not in result.err
+    assert result.json()["error"]["message"] == line.removeprefix("inspector: error: ")

@@ -159,14 +159,29 @@ def test_resolve_legacy_and_both(capsys):
     assert json.loads(out)["selected"] == "registry.example.com/example/run:jammy"
 
 
-def test_resolve_daemon_without_builder_image_prefers_app_registry(capsys):
-    code, out, _ = cli(
+def test_resolve_daemon_without_builder_name_is_bad_input(capsys):
+    # pack prefers the builder image's registry with --daemon; a builder.toml does not
+    # name it, so guessing (the app's registry) would be a silent wrong answer.
+    code, out, err = cli(capsys, "resolve", "registry.example.com/app", "-c", NEW, "--daemon")
+    assert_one_line_error(code, out, err, "--daemon", "--builder-name")
+    # Under --json the same error is also the JSON error document on stdout.
+    code, out, err = cli(
         capsys, "resolve", "registry.example.com/app", "-c", NEW, "--daemon", "--json"
     )
+    assert code == 2
+    assert "--builder-name" in json.loads(out)["error"]["message"]
+
+
+def test_resolve_daemon_with_builder_name_prefers_its_registry(capsys):
+    code, out, _ = cli(
+        capsys, "resolve", "registry.example.com/app", "-c", NEW, "--daemon",
+        "--builder-name", "mirror.example.org/acme/builder:1", "--json",
+    )  # fmt: skip
     assert code == 0
     doc = json.loads(out)
-    assert doc["preferred_registry"] == "registry.example.com"
-    assert doc["selected"] == "registry.example.com/example/run"
+    assert doc["preferred_registry"] == "mirror.example.org"
+    assert doc["builder_image"] == "mirror.example.org/acme/builder:1"
+    assert doc["selected"] == "mirror.example.org/example/run"
 
 
 def test_resolve_human(capsys):
@@ -202,7 +217,7 @@ def test_builder_json(capsys):
     assert code == 0
     assert err == ""
     doc = json.loads(out)
-    images = doc["run_images"]
+    images = doc["run_image_groups"]
     assert [i["image"] for i in images] == ["example/run", "example/run-full"]
     assert images[0]["mirrors"] == [
         "registry.example.com/example/run",
@@ -220,7 +235,12 @@ def test_builder_json_legacy(capsys):
     code, out, _ = cli(capsys, "builder", "-c", LEGACY, "--json")
     assert code == 0
     doc = json.loads(out)
-    assert [i["image"] for i in doc["run_images"]] == ["example/run"]
+    assert [i["image"] for i in doc["run_image_groups"]] == ["example/run"]
+    assert doc["run_images"] == [
+        {"name": "example/run"},
+        {"name": "registry.example.com/example/run"},
+        {"name": "mirror.example.org/example/run"},
+    ]
 
 
 def test_builder_human(capsys):
@@ -330,9 +350,12 @@ def test_builder_config_is_a_directory(capsys, tmp_path):
     assert_one_line_error(code, out, err, str(tmp_path))
 
 
-def test_bad_input_with_json_still_exits_2_and_prints_nothing_on_stdout(capsys):
+def test_bad_input_with_json_exits_2_and_prints_the_json_error_document(capsys):
     code, out, err = cli(capsys, "resolve", "Example/App", "-c", NEW, "--json")
-    assert_one_line_error(code, out, err, "Example/App")
+    assert_one_line_error(code, "", err, "Example/App")
+    document = json.loads(out)
+    assert document["error"]["message"] == err.removeprefix("inspector: error: ").strip()
+    assert document["schema_version"] == "1"
 
 
 def test_help_and_version(capsys):
