@@ -29,6 +29,7 @@ from devtools.localregistry import (
     push_image,
     push_index,
 )
+from tests.integration.fault_proxy import RESPOND, FaultProxy
 
 RegistryFactory = Callable[..., RegistryProcess]
 RUN = "registry.example.com/example/run:1.0"
@@ -452,3 +453,46 @@ def test_sync_without_the_flag_leaves_attachments_alone(
             assert "/tags/list" not in path and "/referrers/" not in path
             assert "sha256-" not in path
     assert skopeo_raw(mirror, f"{REPO}:1.0") == signed.image.manifest
+
+
+def test_sync_to_a_mirror_with_the_referrers_api_pushes_by_digest_and_writes_no_fallback_tag(
+    registry_factory: RegistryFactory, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    source, mirror = registry_factory(), registry_factory()
+    signed = sign(source, push_image(source.url, REPO, "1.0", oci=True))
+    push_image(mirror.url, REPO, "1.0", oci=True)
+    hexdigest = signed.image.digest.split(":")[1]
+    entry = cosign.fallback_index(source.url, REPO, signed.image.digest)
+    assert entry is not None
+
+    def listing(entries: list[dict[str, Any]]) -> dict[str, Any]:
+        body = {"schemaVersion": 2, "mediaType": cosign.OCI_INDEX, "manifests": entries}
+        return {
+            "status": 200,
+            "headers": {"Content-Type": cosign.OCI_INDEX},
+            "body": json.dumps(body).encode(),
+        }
+
+    with FaultProxy(mirror.host) as api_mirror:
+        # distribution 2.8.2 behind a proxy that answers the referrers API the way a registry
+        # with it would: nothing listed before the copy, the referrer once it was PUT.
+        route = rf"/v2/{REPO}/referrers/"
+        api_mirror.add(RESPOND, method="GET", path=route, times=1, **listing([]))
+        api_mirror.add(RESPOND, method="GET", path=route, **listing(entry["manifests"]))
+        builder = builder_toml(tmp_path, (RUN, [MIRROR]))
+        flags = [*endpoints(registry_example_com=source, mirror_example_org=api_mirror.url)]
+        flags.append("--no-pack-config")
+
+        result = run(capsys, "sync", builder, *flags, "--referrers", "--json")
+
+        assert result.code == 0, result
+        row = result.json()["mirrors"][0]
+        referrer = next(a for a in row["attachments"] if a["kind"] == "referrer")
+        assert (referrer["state"], referrer["action"]) == ("missing", "copied")
+        puts = [s.path for s in api_mirror.seen("PUT")]
+        assert f"/v2/{REPO}/manifests/{signed.referrer.digest}" in puts
+        assert not [p for p in puts if p.endswith(f"/manifests/sha256-{hexdigest}")]
+    assert digest_of(skopeo_raw(mirror, f"{REPO}@{signed.referrer.digest}")) == (
+        signed.referrer.digest
+    )
+    assert cosign.fallback_index(mirror.url, REPO, signed.image.digest) is None
