@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
 
@@ -104,13 +105,15 @@ async def copy_manifest(
 
 
 def _entries(source: found.SourceAttachments, subject: str) -> list[dict[str, object]]:
-    """The source's listing entries for ``subject``, as written there when possible."""
+    """The source's listing entries for ``subject`` (those discovered: an artifact-type
+    filter may have left some out), as written there when possible."""
+    kept = {a.digest for a in source.attachments if a.subject == subject and a.tag is None}
     index = source.fallback.get(subject)
     if index is not None:
         document = index.json()
         raw = document.get("manifests") if isinstance(document, dict) else None
         if isinstance(raw, list):
-            return [e for e in raw if isinstance(e, dict) and isinstance(e.get("digest"), str)]
+            return [e for e in raw if isinstance(e, dict) and e.get("digest") in kept]
     return [
         a.descriptor.document()
         for a in source.attachments
@@ -184,6 +187,7 @@ async def sync_attachments(
     *,
     dry_run: bool = False,
     transfers: int = 4,
+    artifact_types: Sequence[str] = (),
 ) -> AttachmentsSync:
     """Compare every selected mirror's attachments with the source's and copy what lacks.
     Mirrors whose image copy failed are skipped (their attachments would name a digest the
@@ -204,7 +208,7 @@ async def sync_attachments(
         )
         for group in report.run_images
     ]
-    compared = await found.check_groups(client, groups)
+    compared = await found.check_groups(client, groups, artifact_types)
     slots = asyncio.Semaphore(max(1, transfers))
     items: list[AttachmentAction] = []
     errors: list[str] = []

@@ -213,20 +213,35 @@ def _children(index: Manifest) -> dict[str, str]:
     return found
 
 
-async def discover(client: RegistryClient, image: Evaluated) -> SourceAttachments:
-    """Everything attached to the run image's digest (and its children's) at the source."""
+async def discover(
+    client: RegistryClient, image: Evaluated, artifact_types: Sequence[str] = ()
+) -> SourceAttachments:
+    """Everything attached to the run image's digest (and its children's) at the source;
+    with ``artifact_types``, only attachments of those types."""
     ref, digest = image.candidate.ref, image.probe.digest
     if ref is None or digest is None or image.probe.status is not Status.AVAILABLE:
         return SourceAttachments(image, error="the run image is not available")
     try:
-        return await _discover(client, image, ref, digest)
+        found = await _discover(client, image, ref, digest, artifact_types)
     except RegistryError as error:
         return SourceAttachments(image, error=error.detail)
+    if artifact_types:
+        kept = tuple(a for a in found.attachments if a.artifact_type in artifact_types)
+        found = replace(found, attachments=kept)
+    return found
 
 
 async def _discover(
-    client: RegistryClient, image: Evaluated, ref: Reference, digest: str
+    client: RegistryClient,
+    image: Evaluated,
+    ref: Reference,
+    digest: str,
+    artifact_types: Sequence[str],
 ) -> SourceAttachments:
+    # One type can be left to the registry (the API's artifactType filter); several are
+    # filtered here, as are cosign tags and fallback indexes.
+    only = artifact_types[0] if len(artifact_types) == 1 else None
+
     async def tags_or_none() -> set[str] | None:
         try:
             return set(await api.list_tags(client, ref))
@@ -235,7 +250,7 @@ async def _discover(
                 raise
             return None  # not allowed to list: ask for each candidate tag instead
 
-    tags, top = await asyncio.gather(tags_or_none(), api.referrers(client, ref, digest))
+    tags, top = await asyncio.gather(tags_or_none(), api.referrers(client, ref, digest, only))
     subjects: dict[str, str | None] = {digest: None}
     named = {t.split(".")[0] for t in tags} if tags is not None else set()
     others = any(t.startswith("sha256-") and t != tag_for(digest) for t in named)
@@ -249,7 +264,7 @@ async def _discover(
         """With the API: one request per child. Without: the fallback tags there are."""
         if top.supported:
             children = [s for s in subjects if s != digest]
-            answers = await api.gather_all(*(api.referrers(client, ref, s) for s in children))
+            answers = await api.gather_all(*(api.referrers(client, ref, s, only) for s in children))
             listings.update({s: a.descriptors for s, a in zip(children, answers, strict=True)})
             return
         wanted = [s for s in subjects if tags is None or tag_for(s) in tags]
@@ -382,11 +397,15 @@ async def compare(
 
 
 async def check_groups(
-    client: RegistryClient, groups: Sequence[tuple[Evaluated, Sequence[Evaluated]]]
+    client: RegistryClient,
+    groups: Sequence[tuple[Evaluated, Sequence[Evaluated]]],
+    artifact_types: Sequence[str] = (),
 ) -> AttachmentsReport:
-    """Discover each run image's attachments and compare every mirror of it; mirrors that
-    name one repository twice (two tags) are compared once."""
-    sources = await asyncio.gather(*(discover(client, image) for image, _ in groups))
+    """Discover each run image's attachments (only ``artifact_types``, if given) and compare
+    every mirror of it; mirrors that name one repository twice (two tags) are compared once."""
+    sources = await asyncio.gather(
+        *(discover(client, image, artifact_types) for image, _ in groups)
+    )
     done: dict[tuple[str, str], asyncio.Task[MirrorAttachments]] = {}
     pending: list[list[tuple[Evaluated, asyncio.Task[MirrorAttachments]]]] = []
     for source, (_, mirrors) in zip(sources, groups, strict=True):

@@ -27,6 +27,7 @@ def check(app_image: str, **values: Any) -> None:
     from inspector.resolver import Mode, Selector
 
     choice, user = options.builder_inputs(values)
+    types = options.artifact_types(values)
     app = reference.parse(app_image)
     builders: list[Any] = []  # kept for its unknown keys, which count as findings
     name = options.daemon_builder_name(values["daemon"], values["builder_name"], choice)
@@ -52,7 +53,7 @@ def check(app_image: str, **values: Any) -> None:
 
         groups = referrers.groups_of(report.results)
         with online.progress("Comparing signatures, attestations and referrers"):
-            return report, pull, await referrers.check_groups(client, groups)
+            return report, pull, await referrers.check_groups(client, groups, types)
 
     report, pull, attached = online.run(online.registry_options(values), job)
     # Only the renderer asked for is imported.
@@ -83,6 +84,7 @@ def mirrors(**values: Any) -> None:
     from inspector.checks.mirrors import mirrors as run_mirrors
 
     choice, user = options.builder_inputs(values)
+    types = options.artifact_types(values)
     builders: list[Any] = []  # kept for its unknown keys, which count as findings
 
     async def job(client: Any) -> Any:
@@ -96,7 +98,7 @@ def mirrors(**values: Any) -> None:
 
         groups = [(g.image, g.mirrors) for g in report.run_images]
         with online.progress("Comparing signatures, attestations and referrers"):
-            return report, await referrers.check_groups(client, groups)
+            return report, await referrers.check_groups(client, groups, types)
 
     report, attached = online.run(online.registry_options(values), job)
     # Only the renderer asked for is imported.

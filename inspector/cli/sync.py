@@ -48,6 +48,7 @@ def sync(**values: Any) -> None:
             param_hint="--concurrency",
         )
     choice, user = options.builder_inputs(values)
+    types = options.artifact_types(values)
     only: tuple[str, ...] = values["only"]
     dry_run: bool = values["dry_run"]
 
@@ -73,7 +74,12 @@ def sync(**values: Any) -> None:
         from inspector.checks.attach_sync import sync_attachments
 
         attached = await sync_attachments(
-            client, report, result, dry_run=dry_run, transfers=values["concurrency"] // 2
+            client,
+            report,
+            result,
+            dry_run=dry_run,
+            transfers=values["concurrency"] // 2,
+            artifact_types=types,
         )
         return result, attached
 

@@ -23,6 +23,7 @@ from cli_support import Result, builder_toml, endpoints, inspector, inspector_re
 
 from devtools import cosign
 from devtools.localregistry import (
+    MANIFEST_ACCEPT,
     PushedImage,
     PushedIndex,
     RegistryProcess,
@@ -242,9 +243,11 @@ def test_sync_copies_every_attachment_with_its_digest(
 
 
 def httpx_status(registry: RegistryProcess, path: str) -> int:
+    """HEAD status; ``Accept`` names the OCI types, without which distribution answers 404
+    for an OCI manifest that is there."""
     import httpx
 
-    return httpx.head(f"{registry.url}{path}").status_code
+    return httpx.head(f"{registry.url}{path}", headers={"Accept": MANIFEST_ACCEPT}).status_code
 
 
 def test_sync_merges_the_fallback_index_and_keeps_the_mirrors_entries(
@@ -496,3 +499,33 @@ def test_sync_to_a_mirror_with_the_referrers_api_pushes_by_digest_and_writes_no_
         signed.referrer.digest
     )
     assert cosign.fallback_index(mirror.url, REPO, signed.image.digest) is None
+
+
+def test_artifact_type_limits_what_is_compared_and_copied(
+    registry_factory: RegistryFactory, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    source, mirror, signed, flags, builder = setup(registry_factory, tmp_path)
+    hexdigest = signed.image.digest.split(":")[1]
+    only_sig = ["--referrers", "--artifact-type", cosign.SIMPLESIGNING]
+
+    result = run(capsys, "mirrors", builder, *flags, *only_sig, "--json")
+
+    assert result.code == 1
+    assert set(mirror_attachments(result.json())) == {"signature"}
+
+    spdx = ["--referrers", "--artifact-type", "application/spdx+json"]
+    synced = run(capsys, "sync", builder, *flags, *spdx, "--json")
+    assert synced.code == 0, synced
+    assert [a["kind"] for a in synced.json()["mirrors"][0]["attachments"]] == ["referrer"]
+    index = cosign.fallback_index(mirror.url, REPO, signed.image.digest)
+    assert index is not None
+    assert [m["digest"] for m in index["manifests"]] == [signed.referrer.digest]
+    assert httpx_status(source, f"/v2/{REPO}/manifests/sha256-{hexdigest}.sig") == 200
+    assert httpx_status(mirror, f"/v2/{REPO}/manifests/sha256-{hexdigest}.sig") == 404
+    assert run(capsys, "mirrors", builder, *flags, *spdx).code == 0
+    assert run(capsys, "mirrors", builder, *flags, *only_sig).code == 1  # still not copied
+
+    bad = run(capsys, "mirrors", builder, *flags, "--artifact-type", "x/y")
+    assert bad.code == 2
+    assert bad.err.strip().endswith("--artifact-type needs --referrers")
+    assert len(bad.err.strip().splitlines()) == 1

@@ -283,3 +283,20 @@ def test_registry_strings_are_escaped_in_the_attachment_tables() -> None:
     entry = document["run_images"][0]["mirrors"][0]["attachments"][0]
     assert entry["on_mirror"] is False and entry["artifact_type"] == "x/\x1b[31mred\x07"
     assert document["attachments_in_sync"] is False
+
+
+def test_one_artifact_type_is_asked_of_the_registry_and_the_rest_filtered_here() -> None:
+    router = routes()
+    router.get(f"{SOURCE}/v2/example/run/tags/list").respond(200, json={"tags": ["1.0"]})
+    api_route = router.get(f"{SOURCE}/v2/example/run/referrers/{DIGEST}").mock(
+        return_value=listing(descriptor(SBOM, "application/spdx+json"), descriptor(SCAN, "x/scan"))
+    )
+    image, _ = evaluated()
+
+    one = run(router, lambda c: found.discover(c, image, ["x/scan"]))
+    assert api_route.calls.last.request.url.params["artifactType"] == "x/scan"
+    assert [a.digest for a in one.attachments] == [SCAN]  # filtered here: no header said so
+
+    two = run(router, lambda c: found.discover(c, image, ["x/scan", "application/spdx+json"]))
+    assert "artifactType" not in api_route.calls.last.request.url.params
+    assert [a.digest for a in two.attachments] == [SBOM, SCAN]
