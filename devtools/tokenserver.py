@@ -51,6 +51,11 @@ class TokenServer(Service):
     (name -> password) is granted every action they ask for on every repository. As on Docker
     Hub, a request for scopes one may not have still gets a token, just without those grants
     (the registry then answers 401 ``insufficient_scope``); only a bad password gets a 401 here.
+
+    ``refresh_tokens`` (refresh token -> user) serve the OAuth2 ``POST`` form with
+    ``grant_type=refresh_token`` (docker's ``identitytoken``). ``redirect_to`` (a URL), when
+    set, makes the server answer every token request with a ``307`` there instead — the
+    hostile realm of a security test.
     """
 
     def __init__(
@@ -58,6 +63,7 @@ class TokenServer(Service):
         *,
         anonymous_pull: Iterable[str] = (),
         users: Mapping[str, str] | None = None,
+        refresh_tokens: Mapping[str, str] | None = None,
         service: str = "inspector-test-registry",
         issuer: str = "inspector-test-token-server",
     ) -> None:
@@ -65,6 +71,8 @@ class TokenServer(Service):
         self.issuer = issuer
         self.anonymous_pull = frozenset(anonymous_pull)
         self.users = dict(users or {})
+        self.refresh_tokens = dict(refresh_tokens or {})
+        self.redirect_to: str | None = None
         self.requests: list[TokenRequest] = []
         self._lock = threading.Lock()
         self._key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -181,11 +189,45 @@ class _Handler(BaseHTTPRequestHandler):
         query = parse_qs(url.query)
         # Clients send one scope parameter per scope; OAuth2 style also allows space-separated.
         scopes = [s for value in query.get("scope", []) for s in value.split(" ") if s]
+        if self._redirected(owner, url.path, query, scopes):
+            return
         user, status, body = self._answer(owner, url.path, query, scopes)
         owner._record(
             TokenRequest(path=url.path, query=query, user=user, scopes=scopes, status=status)
         )
         self._send_json(status, body)
+
+    def do_POST(self) -> None:
+        """The OAuth2 form: ``grant_type=refresh_token`` with docker's identity token."""
+        owner = self.server.token_server
+        url = urlsplit(self.path)
+        length = int(self.headers.get("Content-Length") or 0)
+        form = parse_qs(self.rfile.read(length).decode("utf-8", "replace"))
+        scopes = [s for value in form.get("scope", []) for s in value.split(" ") if s]
+        if self._redirected(owner, url.path, form, scopes):
+            return
+        user = owner.refresh_tokens.get(form.get("refresh_token", [""])[0])
+        if url.path != "/token" or form.get("grant_type") != ["refresh_token"] or user is None:
+            status, body = 401, {"details": "invalid refresh token"}
+        else:
+            status = 200
+            body = {"access_token": owner.issue_token(user, scopes), "expires_in": 300}
+        owner._record(
+            TokenRequest(path=url.path, query=form, user=user, scopes=scopes, status=status)
+        )
+        self._send_json(status, body)
+
+    def _redirected(
+        self, owner: TokenServer, path: str, query: dict[str, list[str]], scopes: list[str]
+    ) -> bool:
+        if owner.redirect_to is None:
+            return False
+        owner._record(TokenRequest(path=path, query=query, user=None, scopes=scopes, status=307))
+        self.send_response(307)
+        self.send_header("Location", owner.redirect_to)
+        self.send_header("Content-Length", "0")
+        self.end_headers()
+        return True
 
     def _answer(
         self, owner: TokenServer, path: str, query: dict[str, list[str]], scopes: list[str]

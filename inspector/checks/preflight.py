@@ -5,7 +5,9 @@ It judges *pack's* pick under the online rule (``check``): pack counts any answe
 The push check writes nothing that stays: it starts a blob upload session in the app's
 repository (``POST /v2/<repo>/blobs/uploads/``, the first step of every push, needing a
 ``push`` grant) and cancels it at once (``DELETE <Location>``). No blob, manifest or tag
-is created.
+is created. The cancel follows the client's one policy for a ``Location`` the registry
+names (the same as ``sync``'s uploads): on the registry's own origin it carries the
+credentials, on another origin none.
 """
 
 from __future__ import annotations
@@ -77,8 +79,14 @@ async def push_access(client: RegistryClient, ref: Reference) -> PushAccess:
     """Start a blob upload in ``ref``'s repository and cancel it."""
     try:
         started = await client.request(
-            ref.registry, "POST", f"/v2/{ref.repository}/blobs/uploads/", kind="upload POST"
+            ref.registry,
+            "POST",
+            f"/v2/{ref.repository}/blobs/uploads/",
+            kind="upload POST",
+            repository=ref.repository,
+            stream=True,  # the body is never read
         )
+        await started.aclose()
     except RegistryError as error:
         return PushAccess(False, f"{error.status.value}: {error.detail}", error.http_status)
     status = started.status_code
@@ -87,11 +95,10 @@ async def push_access(client: RegistryClient, ref: Reference) -> PushAccess:
     location = started.headers.get("location")
     if not location:
         return PushAccess(True, "upload accepted, but no Location to cancel it", status)
-    target = started.request.url.join(location)
-    origin = started.request.url
-    if (target.scheme, target.host, target.port) != (origin.scheme, origin.host, origin.port):
-        # Never send our credentials to another host; the registry purges stale uploads.
-        return PushAccess(True, f"upload accepted; not cancelled at other host {target.host}")
+    try:
+        target = started.request.url.join(location)
+    except (httpx.InvalidURL, UnicodeError):
+        return PushAccess(True, "upload accepted, but its Location is not a URL", status)
     return await _cancel(client, ref, target, status)
 
 
@@ -99,7 +106,15 @@ async def _cancel(
     client: RegistryClient, ref: Reference, target: httpx.URL, status: int
 ) -> PushAccess:
     try:
-        response = await client.request(ref.registry, "DELETE", str(target), kind="upload DELETE")
+        response = await client.request(
+            ref.registry,
+            "DELETE",
+            str(target),
+            kind="upload DELETE",
+            repository=ref.repository,
+            stream=True,
+        )
+        await response.aclose()
     except RegistryError as error:
         return PushAccess(True, f"upload accepted; cancel failed: {error.detail}", status)
     if response.status_code in (200, 202, 204):

@@ -225,13 +225,14 @@ async def load_tree(client: RegistryClient, ref: Reference, digest: str) -> Imag
     top = await client.get_manifest(ref, digest)
     children: list[Manifest] = []
     blobs: dict[str, push.Blob] = {}
+    fanout = push.Fanout()  # each child once, and a bounded number in all
 
     async def walk(manifest: Manifest, depth: int) -> None:
         document = manifest.json()
         if manifest.is_index:
             if depth >= MAX_INDEX_DEPTH:
                 raise RegistryError(Status.ERROR, "indexes nested too deeply")
-            digests = [_blob(d).digest for d in _descriptors(document, "manifests")]
+            digests = fanout.take([_blob(d).digest for d in _descriptors(document, "manifests")])
             fetched = await asyncio.gather(*(client.get_manifest(ref, d) for d in digests))
             for child in fetched:
                 await walk(child, depth + 1)
@@ -334,9 +335,7 @@ class _Copier:
                 )
             if target.tag:
                 # The only step that changes what the mirror serves.
-                await push.put_manifest(
-                    self.client, target, target.tag, tree.top.body, tree.top.media_type
-                )
+                await push.move_tag(self.client, target, tree.top, job.mirror.probe.digest)
         except RegistryError as error:
             return job.result(Action.FAILED, blobs=counts, detail=error.detail, **common)
         finally:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -13,6 +14,8 @@ from inspector.cli import config_warnings, online, options
 
 if TYPE_CHECKING:
     from rich.progress import Progress, TaskID
+
+_REGISTRY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]+)?")
 
 
 @click.command()
@@ -27,6 +30,14 @@ if TYPE_CHECKING:
     metavar="MIRROR",
     help="Sync only this mirror, as written in the builder or normalized (repeatable).",
 )
+@click.option(
+    "--allow-registry",
+    "allow_registries",
+    multiple=True,
+    metavar="HOST",
+    help="Write only to mirrors on this registry (repeatable). With --builder IMAGE, "
+    "this or --only is required: the label is not yours to trust with write targets.",
+)
 @options.referrers_option
 @options.output_options
 def sync(**values: Any) -> None:
@@ -36,7 +47,9 @@ def sync(**values: Any) -> None:
     mirror already has are skipped, blobs on the same registry are mounted, others are
     streamed. A mirror's tag moves only after everything it references is there.
 
-    Exit 1 when a mirror could not be synced (the others are still tried).
+    Exit 1 when a mirror could not be synced (the others are still tried), or when the
+    write targets come from a remote --builder label and neither --only nor
+    --allow-registry names them (then the plan is printed and nothing is written).
     """
     from inspector.checks import sync as syncing
     from inspector.checks.mirrors import mirrors as run_mirrors
@@ -50,7 +63,12 @@ def sync(**values: Any) -> None:
     choice, user = options.builder_inputs(values)
     types = options.artifact_types(values)
     only: tuple[str, ...] = values["only"]
+    allowed = _allowed_registries(values["allow_registries"])
     dry_run: bool = values["dry_run"]
+    # A remote builder names both the source and the targets: without a local word on
+    # where writes may go, a hostile label could overwrite any tag the user may push to.
+    unguarded = choice.image is not None and not only and not allowed
+    refused: list[str] = []
 
     builders: list[Any] = []  # kept for its unknown keys, which count as findings
 
@@ -60,12 +78,29 @@ def sync(**values: Any) -> None:
         syncing.check_only(builder.run_images, user.mirrors_for, only)
         with online.progress("Probing run images and mirrors"):
             report = await run_mirrors(client, builder.run_images, user.mirrors_for)
-        with _progress(enabled=not dry_run) as progress:
+        scope = only
+        plan_only = dry_run
+        if unguarded and not dry_run:
+            refused.append(
+                f"the write targets come from the label of the remote builder {choice.image}; "
+                "nothing was written. Name them: --only MIRROR or --allow-registry HOST "
+                "(or use a local -c builder.toml)"
+            )
+            plan_only = True
+        elif allowed:
+            scope = _on_registries(report, allowed, only)
+            if not scope:
+                if not dry_run:
+                    refused.append(
+                        "no mirror is on an --allow-registry registry; nothing was written"
+                    )
+                plan_only = True
+        with _progress(enabled=not plan_only) as progress:
             result = await syncing.sync(
                 client,
                 report,
-                only=only,
-                dry_run=dry_run,
+                only=scope,
+                dry_run=plan_only,
                 progress=progress,
                 transfers=values["concurrency"] // 2,
             )
@@ -77,7 +112,7 @@ def sync(**values: Any) -> None:
             client,
             report,
             result,
-            dry_run=dry_run,
+            dry_run=plan_only,  # a refused run writes no attachment either
             transfers=values["concurrency"] // 2,
             artifact_types=types,
         )
@@ -92,8 +127,49 @@ def sync(**values: Any) -> None:
         json.dump(attachments.add_to_sync(document, attached) if attached else document)
     else:
         table.render(human.sync(report) + (attachments.sync_tables(attached) if attached else []))
-    ok = report.ok and (attached is None or attached.ok)
+    for reason in refused:
+        click.echo(f"inspector: sync: {reason}", err=True)
+    ok = report.ok and not refused and (attached is None or attached.ok)
     raise SystemExit(config_warnings.exit_code(ok, builders))
+
+
+def _allowed_registries(values: tuple[str, ...]) -> frozenset[str]:
+    from inspector.registry.hosts import canonical
+
+    allowed = set()
+    for value in values:
+        if not _REGISTRY.fullmatch(value):
+            raise click.BadParameter(
+                f"{value!r} is not a registry host[:port]", param_hint="--allow-registry"
+            )
+        allowed.add(canonical(value.lower()))
+    return frozenset(allowed)
+
+
+def _on_registries(report: Any, allowed: frozenset[str], only: tuple[str, ...]) -> tuple[str, ...]:
+    """The mirrors (as written) on an allowed registry, within ``--only`` if given."""
+    from inspector.reference import ReferenceError, parse
+    from inspector.registry.hosts import canonical
+
+    def named(value: str, reference: str, normalized: str | None) -> bool:
+        if value == reference:
+            return True
+        try:
+            return normalized is not None and parse(value).normalized == normalized
+        except ReferenceError:
+            return False
+
+    chosen: list[str] = []
+    for group in report.run_images:
+        for mirror in group.mirrors:
+            candidate = mirror.candidate
+            ref = candidate.ref
+            if ref is None or canonical(ref.registry.lower()) not in allowed:
+                continue
+            if only and not any(named(v, candidate.reference, candidate.normalized) for v in only):
+                continue
+            chosen.append(candidate.reference)
+    return tuple(dict.fromkeys(chosen))
 
 
 class _RichTask:

@@ -9,10 +9,18 @@ concurrent requests share a single token fetch.
 The realm is named by the registry, so it is untrusted: it must be HTTPS unless the
 registry itself is plain HTTP, and it may not point at a loopback or private address
 unless the registry does too (go-containerregistry fixed this SSRF); a redirect from the
-token server must pass the same checks. Only the user's credentials for *this* registry
-ever go to its realm. No ``Authorization`` header (credentials or token) is sent over
+token server must pass the same checks, and a token request that carries a secret in its
+body (an identity token POST) never follows a redirect to another origin (httpx would
+re-send the body on a 307/308). Only the user's credentials for *this* registry
+ever go to its realm. A credential or token that is not a valid header value (a stray
+newline, CR, NUL or surrounding space) is refused before it is sent, by a message that
+does not quote it. No ``Authorization`` header (credentials or token) is sent over
 plain HTTP to a non-loopback host, and a challenge from another origin (after a
 redirect) is not followed. Tokens live in this object only, for the run.
+
+The token scope of a request is carried as data, in the request's ``SCOPE_EXTENSION``
+extension (set by the client from the reference, as go-containerregistry's
+``Repository.Scope``): a repository named ``team/manifests/tool`` gets its own name.
 """
 
 from __future__ import annotations
@@ -37,7 +45,9 @@ DEFAULT_TOKEN_LIFETIME = 60  # seconds, per the token spec when expires_in is ab
 TOKEN_EXPIRY_MARGIN = 5  # refresh a little early so a token never dies in flight
 CLIENT_ID = "inspector"
 _PARAM = re.compile(r'([A-Za-z][A-Za-z0-9_-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))')
-_REPOSITORY_PATH = re.compile(r"^/v2/(?P<repo>.+?)/(?:manifests|blobs|tags)/")
+SCOPE_EXTENSION = "inspector.scope"
+# Printable ASCII and tabs inside, no surrounding space: what h11 accepts, minus obs-text.
+_HEADER_VALUE = re.compile(r"[\x21-\x7e](?:[\x20-\x7e\t]*[\x21-\x7e])?")
 
 
 class Sent(Enum):
@@ -83,19 +93,26 @@ def parse_challenge(header: str | None) -> Challenge | None:
     return Challenge(scheme, params)
 
 
-def scope_for(request: httpx.Request) -> str | None:
-    """The token scope a request needs: its repository, pull for reads, push for writes."""
-    match = _REPOSITORY_PATH.match(request.url.path)
-    if match is None:
-        return None
-    actions = "pull" if request.method in ("GET", "HEAD") else "pull,push"
-    scope = f"repository:{match['repo']}:{actions}"
-    source = request.url.params.get("from")
-    if request.url.params.get("mount") and source:
-        # A cross-repository mount also reads the source: ask for both up front rather
-        # than take the registry's 401 naming them.
-        scope += f" repository:{source}:pull"
+def repository_scope(repository: str, method: str, mount_from: str | None = None) -> str:
+    """The token scope a request on ``repository`` needs: pull for reads, pull+push for
+    writes; a cross-repository mount also reads ``mount_from`` (asked for up front rather
+    than after the registry's 401 naming it)."""
+    actions = "pull" if method in ("GET", "HEAD") else "pull,push"
+    scope = f"repository:{repository}:{actions}"
+    if mount_from:
+        scope += f" repository:{mount_from}:pull"
     return scope
+
+
+def scope_for(request: httpx.Request) -> str | None:
+    """The scope the caller attached to ``request`` (``None``: none; a token is then asked
+    for the scope the registry's challenge names)."""
+    scope = request.extensions.get(SCOPE_EXTENSION)
+    return scope if isinstance(scope, str) else None
+
+
+def valid_header_value(value: str) -> bool:
+    return _HEADER_VALUE.fullmatch(value) is not None
 
 
 def may_send_secret(url: httpx.URL) -> bool:
@@ -183,6 +200,16 @@ class RegistryAuth(httpx.Auth):
             )._auth_header
             return Sent.BASIC
         token, fresh = await self._token(challenge, scope or "", refresh=refresh)
+        if not valid_header_value(token):
+            # Never quoted: h11's own error would print the whole header, token included.
+            where = "token from the token server"
+            if self._is_registry_token(token):
+                where = "registrytoken in the docker config"
+            raise AuthError(
+                401,
+                f"the {where} is not a valid HTTP header value "
+                "(control character or surrounding space); not sent",
+            )
         request.headers["Authorization"] = f"Bearer {token}"
         return Sent.FRESH_TOKEN if fresh else Sent.CACHED_TOKEN
 
@@ -198,6 +225,10 @@ class RegistryAuth(httpx.Auth):
             token, lifetime = await self._fetch_token(challenge, service, scope)
             self._tokens[key] = (token, time.monotonic() + lifetime - TOKEN_EXPIRY_MARGIN)
             return token, True
+
+    def _is_registry_token(self, token: str) -> bool:
+        credential = self._credential
+        return credential is not None and credential.registry_token == token
 
     def _check_realm(self, realm: str) -> httpx.URL:
         try:
@@ -228,9 +259,19 @@ class RegistryAuth(httpx.Auth):
                     0, f"token server {request.url.host}: {type(error).__name__}"
                 ) from None
             try:
-                if response.next_request is not None:
-                    self._check_realm(str(response.next_request.url))
-                    request = response.next_request
+                following = response.next_request
+                if following is not None:
+                    self._check_realm(str(following.url))
+                    if _origin(following.url) != _origin(request.url):
+                        if request.method != "GET":
+                            # The body (an identity token) would go to the other origin.
+                            raise AuthError(
+                                502,
+                                f"token server redirected a {request.method} to another "
+                                f"origin ({following.url.host}); not followed",
+                            )
+                        following.headers.pop("Authorization", None)
+                    request = following
                     continue
                 return response.status_code, await _read_limited(response)
             finally:

@@ -6,11 +6,11 @@ so a check costs one manifest request per reference plus one token per
 (registry, repository). Requests carry the logical registry name only in our own
 bookkeeping; the transport goes to the configured endpoint.
 
-Time: every registry is pinged concurrently, a loopback name's HTTPS and plain-HTTP pings
-are raced, and timeouts are never retried, so a run where every registry hangs costs about
-one ``--timeout`` (a ping that answers followed by a request that hangs: the same). A
-server that trickles bytes is cut at ``CEILING_FACTOR`` x ``--timeout`` per request;
-requests beyond ``--concurrency`` wait their turn.
+Time (T = ``--timeout``, C = ``--concurrency``): every registry is pinged concurrently, a
+loopback name's HTTPS and plain-HTTP pings are raced, and timeouts are never retried, so a
+registry that hangs costs one T for all its candidates. Requests beyond C wait their turn:
+N requests that each hang cost ceil(N / C) x T. A server that trickles bytes is cut at
+``CEILING_FACTOR`` x T per request; a retry waits at most min(T, ``RETRY_AFTER_CAP``).
 """
 
 from __future__ import annotations
@@ -29,10 +29,16 @@ import httpx
 
 from inspector import __version__
 from inspector.reference import Reference
-from inspector.registry.auth import AuthError, RealmUnreachableError, RegistryAuth
+from inspector.registry.auth import (
+    SCOPE_EXTENSION,
+    AuthError,
+    RealmUnreachableError,
+    RegistryAuth,
+    repository_scope,
+)
 from inspector.registry.credentials import Credential, CredentialError, Keychain
 from inspector.registry.defaults import DEFAULT_CONCURRENCY, DEFAULT_TIMEOUT
-from inspector.registry.hosts import RegistryHosts, is_loopback_host
+from inspector.registry.hosts import RegistryHosts, canonical, is_loopback_host
 from inspector.registry.model import Platform, Probe, Status
 from inspector.registry.transport import (
     Origin,
@@ -65,7 +71,7 @@ MANIFEST_ACCEPT = ", ".join(
 MAX_MANIFEST_BYTES = 4 * 1024 * 1024  # distribution's own limit
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 RETRY_ATTEMPTS = 3
-RETRY_AFTER_CAP = 10.0  # seconds: honour Retry-After, but never wait longer than this
+RETRY_AFTER_CAP = 10.0  # seconds: honour Retry-After, but never longer than this or --timeout
 BACKOFF_INITIAL = 0.2
 BACKOFF_MAX = 2.0
 # A dropped connection (a reset, a keep-alive connection the server closed) is worth one
@@ -174,7 +180,8 @@ class RegistryClient:
             timeout=httpx.Timeout(timeout),
             follow_redirects=True,
             max_redirects=MAX_REDIRECTS,
-            headers={"User-Agent": f"inspector/{__version__}"},
+            # Only codings the transport decodes with a bound (no br/zstd even if installed).
+            headers={"User-Agent": f"inspector/{__version__}", "Accept-Encoding": "gzip, deflate"},
             transport=transport or self._transport(http2),
             event_hooks={"request": [self._refuse_plain_http], "response": [self._log_response]},
         )
@@ -268,7 +275,10 @@ class RegistryClient:
                 except RegistryError as error:
                     failures.append(f"{base}: {error.detail}")
                     continue
-                auth = RegistryAuth(self._http, httpx.URL(base), await credential)
+                secret = await credential
+                if secret is not None:
+                    self._warn_other_host(registry, base)
+                auth = RegistryAuth(self._http, httpx.URL(base), secret)
                 auth.learn(response)
                 return _Registry(base, auth)
         finally:
@@ -276,6 +286,23 @@ class RegistryClient:
                 task.cancel()
             await asyncio.gather(*attempts, credential, return_exceptions=True)
         raise RegistryError(Status.UNREACHABLE, "; ".join(failures))
+
+    def _warn_other_host(self, registry: str, base: str) -> None:
+        """Once per registry (this runs once per registry): credentials stored for
+        ``registry`` are about to go to an endpoint override on another host, which a
+        registry config from elsewhere could have set."""
+        endpoint = self.hosts.config(registry).endpoint
+        if not endpoint:
+            return
+        host = httpx.URL(base).host
+        named = httpx.URL(f"https://{registry}").host
+        if canonical(named) != canonical(host):  # Docker Hub's aliases are one host
+            log.warning(
+                "credentials for %s go to endpoint %s, another host (set by --endpoint "
+                "or the registry config)",
+                registry,
+                host,
+            )
 
     async def _ping_one(self, base: str) -> httpx.Response:
         try:
@@ -336,7 +363,7 @@ class RegistryClient:
                     raise outcome
                 return outcome
 
-            response: httpx.Response = await _retrying()(attempt)
+            response: httpx.Response = await _retrying(self.timeout)(attempt)
             return response
         except RegistryError:
             raise
@@ -391,20 +418,42 @@ class RegistryClient:
         content: bytes | AsyncIterator[bytes] | None = None,
         stream: bool = False,
         kind: str = "other",
+        repository: str | None = None,
+        mount_from: str | None = None,
     ) -> httpx.Response:
-        """Any registry API request (``path`` starts with ``/v2/``), authenticated for the
-        repository in the path; an upload's ``Location`` can be passed as ``path`` and
-        ``params`` are added to its query.
+        """Any registry API request (``path`` starts with ``/v2/``), authenticated for
+        ``repository`` (pull for GET/HEAD, pull+push otherwise; plus pull on
+        ``mount_from`` for a cross-repository mount); an upload's ``Location`` can be
+        passed as ``path`` and ``params`` are added to its query.
+
+        Credentials only go to their own origin: a ``path`` that is a URL on another origin
+        than the registry's (an upload ``Location`` naming a storage host) is sent without
+        any ``Authorization``, as containerd does; a redirect to another origin loses it
+        too (httpx drops it).
         Raises :class:`RegistryError` for network and auth failures; HTTP errors are
         left to the caller."""
         state = await self._registry(registry)
-        url = httpx.URL(state.base).join(path)
+        base = httpx.URL(state.base)
+        try:
+            url = base.join(path)
+        except (httpx.InvalidURL, UnicodeError):
+            raise RegistryError(Status.ERROR, "the registry named an invalid URL") from None
         if params:
             # Merged, not replaced: an upload Location keeps its session state
             # (distribution's ``_state=…``) in its own query.
             url = url.copy_merge_params(params)
-        request = self._http.build_request(method, url, headers=headers, content=content)
-        return await self._send(request, kind, state.auth, stream=stream)
+        extensions = {}
+        if repository is not None:
+            # The scope travels as data with the request, never parsed back out of the URL.
+            extensions[SCOPE_EXTENSION] = repository_scope(repository, method, mount_from)
+        request = self._http.build_request(
+            method, url, headers=headers, content=content, extensions=extensions
+        )
+        auth: httpx.Auth | None = state.auth
+        if _origin_key(url) != _origin_key(base):
+            auth = None
+            request.headers.pop("Authorization", None)
+        return await self._send(request, kind, auth, stream=stream)
 
     async def manifest_request(
         self, ref: Reference, method: str, *, identifier: str | None = None
@@ -417,6 +466,7 @@ class RegistryClient:
             headers={"Accept": MANIFEST_ACCEPT},
             stream=method == "GET",
             kind=f"manifest {method}",
+            repository=ref.repository,
         )
 
     async def get_manifest(self, ref: Reference, identifier: str | None = None) -> Manifest:
@@ -481,6 +531,11 @@ class RegistryClient:
         )
 
 
+def _origin_key(url: httpx.URL) -> tuple[str, str, int | None]:
+    """Scheme, host and port with the scheme's default port spelled out."""
+    return url.scheme, url.host, url.port or {"http": 80, "https": 443}.get(url.scheme)
+
+
 def _valid_digest(digest: str | None) -> bool:
     return digest is not None and _SHA256.fullmatch(digest) is not None
 
@@ -490,7 +545,7 @@ def _has_body(request: httpx.Request) -> bool:
     return "transfer-encoding" in request.headers or not length.isdigit() or int(length) > 0
 
 
-def _retrying() -> AsyncRetrying:
+def _retrying(timeout: float) -> AsyncRetrying:
     """GET and HEAD: a bounded number of attempts on 429, 502-504 and dropped connections."""
     from tenacity import (
         AsyncRetrying,
@@ -508,10 +563,11 @@ def _retrying() -> AsyncRetrying:
             | retry_if_exception_type(RETRY_ERRORS)
         ),
         wait=_wait_retry_after(
+            min(RETRY_AFTER_CAP, timeout),
             # Exponential backoff plus jitter (written as a sum: tenacity 8 and 9
             # disagree on wait_exponential_jitter's parameters).
             wait_exponential(multiplier=BACKOFF_INITIAL, max=BACKOFF_MAX)
-            + wait_random(0, BACKOFF_INITIAL)
+            + wait_random(0, BACKOFF_INITIAL),
         ),
         # After the last attempt, hand back the last response (it becomes a status) or
         # raise the last error.
@@ -525,15 +581,15 @@ def _last_outcome(state: RetryCallState) -> httpx.Response:
     return response
 
 
-def _wait_retry_after(backoff: wait_base) -> Callable[[RetryCallState], float]:
-    """Wait what the registry's ``Retry-After`` asks (capped), else ``backoff``."""
+def _wait_retry_after(cap: float, backoff: wait_base) -> Callable[[RetryCallState], float]:
+    """Wait what the registry's ``Retry-After`` asks (at most ``cap``), else ``backoff``."""
 
     def wait(state: RetryCallState) -> float:
         outcome = state.outcome
         if outcome is not None and not outcome.failed:
             retry_after = _retry_after(outcome.result())
             if retry_after is not None:
-                return min(retry_after, RETRY_AFTER_CAP)
+                return min(retry_after, cap)
         return float(backoff(state))
 
     return wait
@@ -643,6 +699,9 @@ def _causes(error: BaseException) -> list[BaseException]:
 
 
 def _transport_detail(error: httpx.RequestError) -> str:
+    if isinstance(error, httpx.LocalProtocolError):
+        # h11/h2 quote the offending header, which may be a credential: never repeat it.
+        return "invalid request header (LocalProtocolError)"
     causes = _causes(error)
     if any(isinstance(c, ConnectionResetError) for c in causes) or "reset" in str(error).lower():
         return "connection reset"

@@ -9,6 +9,12 @@ A blob crossing registries is never held in memory: the source ``GET`` is stream
 into the target's ``PUT`` body, hashed on the way, so a corrupt or short source aborts the
 upload before the registry could accept it. Each such copy keeps two connections open (the
 download and the upload), which is why callers bound copies to half the client's limit.
+
+Every answer is streamed and at most ``MAX_ERROR_BODY`` of it read (a success's body is
+never read at all). An upload ``Location`` on another origin than the registry's gets the
+blob without any ``Authorization`` (see :meth:`RegistryClient.request`). The tag moves
+only through :func:`move_tag`, which re-reads it first and refuses to clobber a tag that
+changed since the plan.
 """
 
 from __future__ import annotations
@@ -22,13 +28,14 @@ from typing import Literal
 import httpx
 
 from inspector.reference import Reference
-from inspector.registry.client import MANIFEST_ACCEPT, RegistryClient, RegistryError
+from inspector.registry.client import MANIFEST_ACCEPT, Manifest, RegistryClient, RegistryError
 from inspector.registry.hosts import canonical
 from inspector.registry.model import Status
 
 OCTET_STREAM = "application/octet-stream"
 ProgressCallback = Callable[[int], None]
 MAX_ERROR_BODY = 64 * 1024
+MAX_INDEX_CHILDREN = 1024  # distinct manifests one index may list (real ones: a few dozen)
 # For answers without an error body (HEAD never has one).
 _REASONS = {401: "unauthorized", 403: "denied", 404: "not found", 405: "not allowed"}
 
@@ -65,7 +72,7 @@ async def _detail(response: httpx.Response, what: str) -> str:
     text = f"{what}: HTTP {response.status_code}"
     try:
         errors = json.loads(body).get("errors") if body else None
-    except (ValueError, AttributeError):
+    except (ValueError, AttributeError, RecursionError):  # hostile JSON: nested 100,000 deep
         errors = None
     if isinstance(errors, list) and errors and isinstance(errors[0], dict):
         parts = [errors[0].get("code"), errors[0].get("message")]
@@ -91,13 +98,22 @@ async def _fail(response: httpx.Response, what: str) -> RegistryError:
 async def _exists(client: RegistryClient, ref: Reference, kind: str, digest: str) -> bool:
     headers = {"Accept": MANIFEST_ACCEPT} if kind == "manifests" else None
     response = await client.request(
-        ref.registry, "HEAD", _path(ref, kind, digest), headers=headers, kind=f"{kind[:-1]} HEAD"
+        ref.registry,
+        "HEAD",
+        _path(ref, kind, digest),
+        headers=headers,
+        kind=f"{kind[:-1]} HEAD",
+        repository=ref.repository,
+        stream=True,
     )
-    if response.status_code == 200:
-        return True
-    if response.status_code == 404:
-        return False
-    raise await _fail(response, f"HEAD {kind[:-1]} {digest[:19]}")
+    try:
+        if response.status_code == 200:
+            return True
+        if response.status_code == 404:
+            return False
+        raise await _fail(response, f"HEAD {kind[:-1]} {digest[:19]}")
+    finally:
+        await response.aclose()
 
 
 async def blob_exists(client: RegistryClient, ref: Reference, digest: str) -> bool:
@@ -122,19 +138,32 @@ async def start_upload(
         f"/v2/{target.repository}/blobs/uploads/",
         params=params,
         kind="blob mount" if mount else "blob upload",
+        repository=target.repository,
+        mount_from=mount[1].repository if mount else None,
+        stream=True,
     )
-    if mount and response.status_code == 201:
-        return None
-    location: str | None = response.headers.get("location")
-    if response.status_code == 202 and location:
-        return location
-    raise await _fail(response, "POST blob upload")
+    try:
+        if mount and response.status_code == 201:
+            return None
+        location: str | None = response.headers.get("location")
+        if response.status_code == 202 and location:
+            return location
+        raise await _fail(response, "POST blob upload")
+    finally:
+        await response.aclose()
 
 
 async def cancel_upload(client: RegistryClient, target: Reference, location: str) -> None:
     """Best effort: a dead session would be purged by the registry anyway."""
     try:
-        response = await client.request(target.registry, "DELETE", location, kind="blob cancel")
+        response = await client.request(
+            target.registry,
+            "DELETE",
+            location,
+            kind="blob cancel",
+            repository=target.repository,
+            stream=True,
+        )
         await response.aclose()
     except RegistryError:
         pass
@@ -181,6 +210,7 @@ async def stream_blob(
         _path(source, "blobs", blob.digest),
         stream=True,
         kind="blob GET",
+        repository=source.repository,
     )
     try:
         if download.status_code != 200:
@@ -195,14 +225,19 @@ async def stream_blob(
                 headers={"Content-Type": OCTET_STREAM, "Content-Length": str(blob.size)},
                 content=body,
                 kind="blob PUT",
+                repository=target.repository,
+                stream=True,
             )
         except _SourceMismatch as error:
             raise RegistryError(Status.ERROR, str(error)) from None
         except httpx.StreamError as error:
             # e.g. a 401 mid-upload: a streamed body cannot be sent twice.
             raise RegistryError(Status.ERROR, f"upload of {blob.digest[:19]}: {error}") from None
-        if upload.status_code != 201:
-            raise await _fail(upload, f"PUT blob {blob.digest[:19]}")
+        try:
+            if upload.status_code != 201:
+                raise await _fail(upload, f"PUT blob {blob.digest[:19]}")
+        finally:
+            await upload.aclose()
     finally:
         await download.aclose()
 
@@ -243,9 +278,14 @@ async def put_manifest(
         headers={"Content-Type": media_type},
         content=body,
         kind="manifest PUT",
+        repository=target.repository,
+        stream=True,
     )
-    if response.status_code != 201:
-        raise await _fail(response, f"PUT manifest {identifier[:19]}")
+    try:
+        if response.status_code != 201:
+            raise await _fail(response, f"PUT manifest {identifier[:19]}")
+    finally:
+        await response.aclose()
     digest = "sha256:" + hashlib.sha256(body).hexdigest()
     served = response.headers.get("docker-content-digest")
     if served and served.startswith("sha256:") and served != digest:
@@ -253,3 +293,57 @@ async def put_manifest(
             Status.ERROR, f"PUT manifest {identifier[:19]}: registry stored {served[:19]}", 201
         )
     return digest
+
+
+async def move_tag(
+    client: RegistryClient, target: Reference, manifest: Manifest, planned: str | None
+) -> str:
+    """PUT ``manifest`` under ``target``'s tag, unless the tag changed since the plan.
+
+    ``planned`` is the digest the tag served when the plan was made (``None``: it did not
+    exist). The tag is re-read (HEAD) right before the PUT: if someone pushed another
+    image there meanwhile, it is not clobbered; the refusal names both digests. (The
+    registry API has no conditional PUT, so the window shrinks to one round trip.)"""
+    tag = target.tag
+    assert tag is not None
+    probe = await client.probe(target)
+    if probe.status is Status.MISSING:
+        current = None
+    elif probe.status is Status.AVAILABLE:
+        current = probe.digest
+    else:
+        detail = f": {probe.detail}" if probe.detail else ""
+        raise RegistryError(
+            probe.status,
+            f"cannot re-check tag {tag} before moving it ({probe.status.value}{detail})",
+        )
+    if current not in (planned, manifest.digest):
+        raise RegistryError(
+            Status.ERROR,
+            f"tag {tag} changed since the plan: it served {planned or 'nothing'}, now "
+            f"{current or 'nothing'}; not overwritten (sync again to copy over it)",
+        )
+    return await put_manifest(client, target, tag, manifest.body, manifest.media_type)
+
+
+class Fanout:
+    """The manifests one image tree lists, each fetched once: an index (or an index of
+    indexes) naming a child again costs nothing, and more than ``MAX_INDEX_CHILDREN``
+    distinct manifests in the whole tree is an error, not a fan-out of thousands of
+    requests."""
+
+    def __init__(self, limit: int = MAX_INDEX_CHILDREN) -> None:
+        self.limit = limit
+        self.seen: set[str] = set()
+
+    def take(self, digests: list[str]) -> list[str]:
+        """The digests not taken before, in order."""
+        new = [d for d in dict.fromkeys(digests) if d not in self.seen]
+        if len(self.seen) + len(new) > self.limit:
+            raise RegistryError(
+                Status.ERROR,
+                f"index lists {len(self.seen) + len(new)} distinct manifests; more than "
+                f"{self.limit} is refused",
+            )
+        self.seen.update(new)
+        return new

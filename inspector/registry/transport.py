@@ -8,6 +8,13 @@ of the requests in flight. Pools of a few connections each, per origin, keep eve
 short. And loading the trust store costs ~20-30 ms where ``SSL_CERT_FILE`` names a
 bundle, which a run that only speaks plain HTTP to loopback (every test, the demo, the
 benchmark) should not pay: TLS contexts are built at the first HTTPS connection.
+
+Bodies are bounded here, below every reader: a ``Content-Encoding`` (gzip/deflate, stacked
+or not) is decoded by :class:`_Decoded` in pieces of at most ``DECODE_CHUNK`` bytes, so a
+reader that stops at its cap never holds more than that beyond it (httpx's own decoders
+inflate a whole network chunk at once: a 13 KB stacked gzip bomb becomes gigabytes in one
+call). The body of any answer that is not a 2xx (an error, a 401, a redirect — httpx reads
+a redirect's body itself) is cut at ``MAX_NON_SUCCESS_BODY`` bytes.
 """
 
 from __future__ import annotations
@@ -15,12 +22,18 @@ from __future__ import annotations
 import os
 import ssl
 import urllib.request
-from collections.abc import AsyncIterator, Mapping
+import zlib
+from collections.abc import AsyncIterator, Iterator, Mapping
 from dataclasses import dataclass
 
 import httpx
 
 Origin = tuple[str, str, int | None]  # scheme, host, port (None: the scheme's default)
+
+DECODE_CHUNK = 64 * 1024  # most bytes one decoding step may produce
+MAX_ENCODINGS = 4  # stacked Content-Encodings beyond this are refused
+MAX_NON_SUCCESS_BODY = 64 * 1024  # an error, 401 or redirect body: only ever a message
+_CODINGS = frozenset({"gzip", "x-gzip", "deflate"})
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +121,108 @@ class _Released(httpx.AsyncByteStream):
                 self._shard = None
 
 
+class _Decoded(httpx.AsyncByteStream):
+    """A ``Content-Encoding``d body, decoded step by step: every layer inflates at most
+    ``DECODE_CHUNK`` bytes per call, and ``limit`` (if any) cuts the decoded body short."""
+
+    def __init__(
+        self, stream: httpx.AsyncByteStream, codings: list[str], limit: int | None
+    ) -> None:
+        self._stream = stream
+        self._codings = codings
+        self._limit = limit
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        if len(self._codings) > MAX_ENCODINGS or not set(self._codings) <= _CODINGS:
+            raise httpx.DecodingError(
+                f"unsupported Content-Encoding ({len(self._codings)} coding(s))"
+            )
+        # MAX_WBITS | 32 reads a zlib or a gzip header; the last coding applied comes off first.
+        layers = [zlib.decompressobj(zlib.MAX_WBITS | 32) for _ in self._codings]
+        left = self._limit
+        try:
+            async for raw in self._stream:
+                for piece in _inflate(layers, 0, raw):
+                    if left is not None:
+                        piece = piece[:left]
+                        left -= len(piece)
+                    if piece:
+                        yield piece
+                    if left == 0:
+                        return
+            for piece in _inflate(layers, 0, b"", final=True):
+                if left is not None:
+                    piece = piece[:left]
+                    left -= len(piece)
+                if piece:
+                    yield piece
+                if left == 0:
+                    return
+        except zlib.error:
+            raise httpx.DecodingError("body does not decompress") from None
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+
+def _inflate(
+    layers: list[zlib._Decompress], index: int, data: bytes, *, final: bool = False
+) -> Iterator[bytes]:
+    """Decode ``data`` through ``layers[index:]`` (outermost coding first), yielding at
+    most ``DECODE_CHUNK`` bytes at a time."""
+    if index == len(layers):
+        if data:
+            yield data
+        return
+    layer = layers[index]
+    while True:
+        out = layer.decompress(data, DECODE_CHUNK)
+        data = layer.unconsumed_tail
+        if out:
+            yield from _inflate(layers, index + 1, out)
+        if not data and len(out) < DECODE_CHUNK:
+            break
+    if final:
+        yield from _inflate(layers, index + 1, b"", final=True)
+
+
+class _Capped(httpx.AsyncByteStream):
+    """At most ``limit`` bytes of a body; the rest is never read."""
+
+    def __init__(self, stream: httpx.AsyncByteStream, limit: int) -> None:
+        self._stream = stream
+        self._limit = limit
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        left = self._limit
+        async for chunk in self._stream:
+            chunk = chunk[:left]
+            left -= len(chunk)
+            if chunk:
+                yield chunk
+            if left == 0:
+                return
+
+    async def aclose(self) -> None:
+        await self._stream.aclose()
+
+
+def bounded(response: httpx.Response) -> None:
+    """Put the body of ``response`` (just off the wire) behind our decoder and caps."""
+    assert isinstance(response.stream, httpx.AsyncByteStream)
+    limit = None if 200 <= response.status_code < 300 else MAX_NON_SUCCESS_BODY
+    encoding = response.headers.get("content-encoding", "")
+    codings = [c.strip().lower() for c in encoding.split(",") if c.strip()]
+    codings = [c for c in codings if c != "identity"]
+    if codings:
+        # Decoded here, so httpx must not decode again, and the length is the wire's.
+        del response.headers["content-encoding"]
+        response.headers.pop("content-length", None)
+        response.stream = _Decoded(response.stream, codings[::-1], limit)
+    elif limit is not None:
+        response.stream = _Capped(response.stream, limit)
+
+
 class OriginPools(httpx.AsyncBaseTransport):
     """Routes each request to a small ``httpx.AsyncHTTPTransport`` for its origin (through
     the environment's proxy for that origin, if any), made on first use.
@@ -183,6 +298,7 @@ class OriginPools(httpx.AsyncBaseTransport):
             self._multiplexed.add(origin)
         assert isinstance(response.stream, httpx.AsyncByteStream)
         response.stream = _Released(response.stream, shard)
+        bounded(response)
         return response
 
     async def aclose(self) -> None:

@@ -5,6 +5,9 @@ The config blob's label ``io.buildpacks.builder.metadata`` (pack
 and, for older builders, ``stack.runImage``. pack's ``RunImages()`` is ``images`` followed
 by the stack's run image, and ``DefaultRunImage()`` is its first entry — so ``images``
 wins whenever it is non-empty. The stack id is the label ``io.buildpacks.stack.id``.
+
+A label is written by whoever pushed the image: more than ``MAX_LABEL_CANDIDATES`` run
+images and mirrors in all is refused (each would cost a request; real builders list a few).
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from inspector.sources.model import Builder, Buildpack, ConfigError, RunImage
 
 METADATA_LABEL = "io.buildpacks.builder.metadata"
 STACK_LABEL = "io.buildpacks.stack.id"
+MAX_LABEL_CANDIDATES = 1000  # run images plus mirrors, all run images together
 WHAT = "builder image"
 
 
@@ -49,9 +53,17 @@ def parse_metadata(
     where = f"{WHAT} {image!r}: label {METADATA_LABEL}"
     metadata = JsonObject.parse(text, where)
 
-    images = [_run_image(entry) for entry in metadata.objects("images")]
+    entries = metadata.objects("images")
     stack = metadata.object("stack")
     stack_run = stack.object("runImage") if stack is not None else None
+    listed = sum(1 + _count(e.value.get("mirrors")) for e in entries)
+    if stack_run is not None:
+        listed += 1 + _count(stack_run.value.get("mirrors"))
+    if listed > MAX_LABEL_CANDIDATES:
+        raise ConfigError(
+            f"{where}: {listed} run images and mirrors; more than {MAX_LABEL_CANDIDATES} is refused"
+        )
+    images = [_run_image(entry) for entry in entries]
     legacy = _run_image(stack_run) if stack_run is not None else None
     if legacy is not None and not legacy.image:
         legacy = None
@@ -100,3 +112,7 @@ def parse_metadata(
 
 def _run_image(entry: JsonObject) -> RunImage:
     return RunImage(entry.string("image"), entry.strings("mirrors"))
+
+
+def _count(value: object) -> int:
+    return len(value) if isinstance(value, list) else 0

@@ -10,6 +10,7 @@ a type check at every step (a wrong type is an error, never a crash).
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
@@ -18,6 +19,7 @@ from typing import Any
 
 from inspector.reference import Reference
 from inspector.registry.client import (
+    CEILING_FACTOR,
     DOCKER_SCHEMA1,
     DOCKER_SCHEMA1_SIGNED,
     RegistryClient,
@@ -157,6 +159,7 @@ async def _get_blob(client: RegistryClient, ref: Reference, digest: str, what: s
         f"/v2/{ref.repository}/blobs/{digest}",
         stream=True,
         kind="blob GET",
+        repository=ref.repository,
     )
     try:
         if response.status_code != 200:
@@ -166,10 +169,18 @@ async def _get_blob(client: RegistryClient, ref: Reference, digest: str, what: s
             if status in (401, 403):
                 raise _error(what, ref, f"config blob {digest}: access denied (HTTP {status})")
             raise _error(what, ref, f"config blob {digest}: HTTP {status}")
+        # Cut like a manifest body: a registry trickling a byte at a time gets the same
+        # per-request ceiling (each read alone would pass --timeout).
+        ceiling = client.timeout * CEILING_FACTOR
         try:
-            body = await read_capped(response, MAX_CONFIG_BYTES, "config blob")
+            async with asyncio.timeout(ceiling):
+                body = await read_capped(response, MAX_CONFIG_BYTES, "config blob")
         except RegistryError as error:
             raise _error(what, ref, error.detail) from None
+        except TimeoutError:
+            raise _error(
+                what, ref, f"timed out: config blob not complete in {ceiling:g} s"
+            ) from None
     finally:
         await response.aclose()
     algorithm, _, expected = digest.partition(":")
@@ -191,7 +202,7 @@ def _parse_config(body: bytes, partial: ImageConfig, what: str) -> ImageConfig:
                     value = ""
                 if not isinstance(value, str):
                     raise ConfigError(f"{raw.where}: label {key!r} must be a string")
-                labels[key] = value
+                labels[well_formed(key)] = well_formed(value)
     rootfs = document.object("rootfs")
     diff_ids = rootfs.strings("diff_ids") if rootfs is not None else ()
     os_name, arch = document.string("os"), document.string("architecture")
@@ -211,6 +222,16 @@ def _parse_config(body: bytes, partial: ImageConfig, what: str) -> ImageConfig:
 
 
 # -- JSON written by others ------------------------------------------------------------------
+
+
+def well_formed(text: str) -> str:
+    """``text`` with every lone surrogate (JSON's ``"\\ud800"``, which no encoder writes
+    out) replaced by U+FFFD; surrogate pairs become the character they spell, as in Go."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "replace")
+    return text
 
 
 def _json_type(value: Any) -> str:
@@ -256,7 +277,7 @@ class JsonObject:
             return ""
         if not isinstance(value, str):
             raise self._wrong(key, "a string")
-        return value
+        return well_formed(value)
 
     def strings(self, key: str) -> tuple[str, ...]:
         value = self.value.get(key)
@@ -264,7 +285,7 @@ class JsonObject:
             return ()
         if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
             raise self._wrong(key, "an array of strings")
-        return tuple(value)
+        return tuple(well_formed(item) for item in value)
 
     def object(self, key: str) -> JsonObject | None:
         value = self.value.get(key)

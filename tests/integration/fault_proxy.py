@@ -14,6 +14,7 @@ e.g. that no ``Authorization`` header reached another host.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 import socket
@@ -41,6 +42,9 @@ CORRUPT = "corrupt"  # replace the body with ``body`` (non-JSON by default), fix
 DIGEST = "digest"  # rewrite Docker-Content-Digest to another, well-formed digest
 STRIP_DIGEST = "strip-digest"  # drop Docker-Content-Digest
 HANG_BODY = "hang-body"  # send the headers, then never the body
+RELOCATE = "relocate"  # rewrite the answer's Location onto ``origin`` (another server)
+TRICKLE = "trickle"  # send the headers, then the body one byte every ``seconds``
+CALL = "call"  # run ``callback()`` (e.g. a competing push), then forward
 
 WRONG_DIGEST = "sha256:" + hashlib.sha256(b"not the manifest").hexdigest()
 
@@ -55,6 +59,8 @@ class Fault:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b"<html>this is not a manifest</html>"
+    origin: str = ""  # RELOCATE: scheme://host:port the Location is moved to
+    callback: Callable[[], object] | None = None  # CALL
     hits: int = 0
 
     def matches(self, method: str, path: str) -> bool:
@@ -62,7 +68,13 @@ class Fault:
             return False
         if self.method is not None and self.method != method:
             return False
-        return self.path is None or re.search(self.path, path) is not None
+        return self.path is None or _compiled(self.path).search(path) is not None
+
+
+@functools.cache
+def _compiled(pattern: str) -> re.Pattern[str]:
+    # re's own cache holds 512 patterns: a test with more faults would recompile each time.
+    return re.compile(pattern)
 
 
 @dataclass(frozen=True)
@@ -72,15 +84,19 @@ class Seen:
     method: str
     path: str
     headers: dict[str, str]  # lower-case names
+    body: bytes = b""
 
 
 class FaultProxy(Service):
     """Use as a context manager; ``upstream=None`` makes a server with no registry behind it
     (every request needs a fault, e.g. ``HANG``)."""
 
-    def __init__(self, upstream: str | None, *, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(
+        self, upstream: str | None, *, tls: ssl.SSLContext | None = None, bind: str = "127.0.0.1"
+    ) -> None:
         self.upstream = upstream
         self.tls = tls
+        self.bind = bind  # e.g. 127.0.0.2: another origin on the same machine
         self.faults: list[Fault] = []
         self.requests: list[Seen] = []
         self._lock = threading.Lock()
@@ -91,7 +107,7 @@ class FaultProxy(Service):
     # -- lifecycle ----------------------------------------------------------------------
 
     def start(self) -> Self:
-        server = _Server(("127.0.0.1", 0), _Handler)
+        server = _Server((self.bind, 0), _Handler)
         server.proxy = self
         self._server = server
         self._thread = threading.Thread(
@@ -114,7 +130,7 @@ class FaultProxy(Service):
 
     @property
     def host(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        return f"{self.bind}:{self.port}"
 
     @property
     def url(self) -> str:
@@ -141,9 +157,9 @@ class FaultProxy(Service):
                 and (path is None or re.search(path, r.path))
             ]
 
-    def _match(self, method: str, path: str, headers: dict[str, str]) -> Fault | None:
+    def _match(self, method: str, path: str, headers: dict[str, str], body: bytes) -> Fault | None:
         with self._lock:
-            self.requests.append(Seen(method, path, headers))
+            self.requests.append(Seen(method, path, headers, body))
             for fault in self.faults:
                 if fault.matches(method, path):
                     fault.hits += 1
@@ -173,7 +189,7 @@ class FaultProxy(Service):
             return
         request_line, headers = _parse_head(head)
         method, path, _ = request_line.split(" ", 2)
-        fault = self._match(method, path, headers)
+        fault = self._match(method, path, headers, body)
         action = fault.action if fault else None
         if action == HANG or (action is None and self.upstream is None):
             self._stopping.wait()
@@ -193,6 +209,8 @@ class FaultProxy(Service):
             return
         if fault is not None and action == DELAY and self._stopping.wait(fault.seconds):
             return
+        if fault is not None and action == CALL and fault.callback is not None:
+            fault.callback()
         status_line, response_headers, response_body = self._forward(method, path, head, body)
         if fault is not None:
             self._rewrite(fault, sock, status_line, response_headers, response_body, method)
@@ -215,10 +233,23 @@ class FaultProxy(Service):
             sock.sendall(_head(status_line, headers))
             self._stopping.wait()
             return
+        if fault.action == TRICKLE:
+            sock.sendall(_head(status_line, headers))
+            for i in range(len(body)):
+                if self._stopping.wait(fault.seconds):
+                    return
+                sock.sendall(body[i : i + 1])
+            return
+        if fault.action == RELOCATE:
+            location = dict((k.lower(), v) for k, v in headers).get("location", "")
+            path = re.sub(r"^[a-z]+://[^/]+", "", location)
+            headers = _set(headers, "Location", fault.origin + path)
         if fault.action == CORRUPT:
             body = fault.body
             headers = _set(headers, "Content-Length", str(len(body)))
             headers = _set(headers, "Docker-Content-Digest", None)
+            for name, value in fault.headers.items():
+                headers = _set(headers, name, value)
         elif fault.action == DIGEST:
             headers = _set(headers, "Docker-Content-Digest", WRONG_DIGEST)
         elif fault.action == STRIP_DIGEST:
@@ -256,6 +287,7 @@ class FaultProxy(Service):
 
 class _Server(socketserver.ThreadingTCPServer):
     allow_reuse_address = True
+    request_queue_size = 256  # a burst of concurrent connections is not refused
     daemon_threads = True
     block_on_close = False
     proxy: FaultProxy

@@ -529,3 +529,18 @@ def test_artifact_type_limits_what_is_compared_and_copied(
     assert bad.code == 2
     assert bad.err.strip().endswith("--artifact-type needs --referrers")
     assert len(bad.err.strip().splitlines()) == 1
+
+
+def test_a_refused_sync_writes_no_attachment_either(
+    registry_factory: RegistryFactory, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    _source, mirror, _signed, flags, builder = setup(registry_factory, tmp_path)
+
+    result = run(
+        capsys, "sync", builder, *flags, "--referrers", "--allow-registry", "elsewhere.example"
+    )
+
+    assert result.code == 1
+    assert "nothing was written" in result.err
+    assert writes(mirror) == []
+    assert "planned" in result.out

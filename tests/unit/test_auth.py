@@ -27,7 +27,13 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from inspector.reference import parse
-from inspector.registry.auth import MAX_TOKEN_RESPONSE_BYTES, parse_challenge, scope_for
+from inspector.registry.auth import (
+    MAX_TOKEN_RESPONSE_BYTES,
+    SCOPE_EXTENSION,
+    parse_challenge,
+    repository_scope,
+    scope_for,
+)
 from inspector.registry.client import DOCKER_MANIFEST, RegistryClient
 from inspector.registry.credentials import Credential, Keychain
 from inspector.registry.hosts import HostConfig, RegistryHosts
@@ -207,24 +213,30 @@ def test_hostile_challenge_through_the_flow_is_a_status(header: str) -> None:
     assert result.detail
 
 
-# --- scope_for -------------------------------------------------------------------------------
+# --- scopes ----------------------------------------------------------------------------------
 
 
 @pytest.mark.parametrize(
-    ("method", "path", "scope"),
+    ("method", "repository", "mount_from", "scope"),
     [
-        ("HEAD", "/v2/example/run/manifests/1.0", "repository:example/run:pull"),
-        ("GET", "/v2/a/b/c/blobs/sha256:00", "repository:a/b/c:pull"),
-        ("PUT", "/v2/example/run/manifests/1.0", "repository:example/run:pull,push"),
-        ("POST", "/v2/example/run/blobs/uploads/", "repository:example/run:pull,push"),
-        ("GET", "/v2/", None),
-        ("GET", "/v2/_catalog", None),
+        ("HEAD", "example/run", None, "repository:example/run:pull"),
+        ("GET", "a/b/c", None, "repository:a/b/c:pull"),
+        ("GET", "team/manifests/tool", None, "repository:team/manifests/tool:pull"),
+        ("PUT", "example/run", None, "repository:example/run:pull,push"),
+        ("POST", "x/y", "a/b", "repository:x/y:pull,push repository:a/b:pull"),
     ],
 )
-def test_scope_for_names_the_repository_and_actions(
-    method: str, path: str, scope: str | None
+def test_repository_scope_names_the_repository_and_actions(
+    method: str, repository: str, mount_from: str | None, scope: str
 ) -> None:
-    assert scope_for(httpx.Request(method, f"{BASE}{path}")) == scope
+    assert repository_scope(repository, method, mount_from) == scope
+
+
+def test_scope_is_read_from_the_request_never_from_its_url() -> None:
+    path = f"{BASE}/v2/team/manifests/tool/manifests/1.0"
+    assert scope_for(httpx.Request("GET", path)) is None
+    scope = repository_scope("team/manifests/tool", "GET")
+    assert scope_for(httpx.Request("GET", path, extensions={SCOPE_EXTENSION: scope})) == scope
 
 
 # --- the token flow ----------------------------------------------------------------------------

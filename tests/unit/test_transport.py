@@ -7,6 +7,7 @@ import asyncio
 import functools
 import socket
 import ssl
+import zlib
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from typing import Any
@@ -189,3 +190,56 @@ async def test_a_failed_request_gives_its_slot_back() -> None:
         with pytest.raises(httpx.ConnectError):
             await client.get(f"http://127.0.0.1:{closed_port()}/v2/")
         assert in_flight(pool) == [[0]]
+
+
+# --- bounded bodies ------------------------------------------------------------------------------
+
+
+def _response(status: int, body: bytes, encoding: str | None) -> httpx.Response:
+    headers = {"Content-Encoding": encoding} if encoding else {}
+    response = httpx.Response(status, headers=headers, stream=httpx.ByteStream(body))
+    transport.bounded(response)
+    return response
+
+
+async def _chunks(response: httpx.Response) -> list[bytes]:
+    return [chunk async for chunk in response.aiter_bytes()]
+
+
+def _pack(data: bytes, wbits: int) -> bytes:
+    packer = zlib.compressobj(9, zlib.DEFLATED, wbits)
+    return packer.compress(data) + packer.flush()
+
+
+@pytest.mark.parametrize(
+    ("encoding", "wbits"), [("gzip", 31), ("deflate", 15), ("x-gzip", 31), ("gzip, gzip", 31)]
+)
+@in_event_loop
+async def test_encoded_bodies_decode_in_small_steps(encoding: str, wbits: int) -> None:
+    data = bytes(1_000_000) + b"end"
+    body = _pack(data, wbits)
+    if encoding == "gzip, gzip":
+        body = _pack(body, wbits)
+    chunks = await _chunks(_response(200, body, encoding))
+    assert b"".join(chunks) == data
+    assert max(len(c) for c in chunks) <= transport.DECODE_CHUNK
+
+
+@in_event_loop
+async def test_non_success_bodies_are_cut_encoded_or_not() -> None:
+    plain = await _chunks(_response(401, bytes(10_000_000), None))
+    packed = await _chunks(_response(307, _pack(bytes(10_000_000), 31), "gzip"))
+    assert len(b"".join(plain)) == transport.MAX_NON_SUCCESS_BODY
+    assert len(b"".join(packed)) == transport.MAX_NON_SUCCESS_BODY
+
+
+@pytest.mark.parametrize(
+    ("encoding", "body"),
+    [("br", b"\x00"), ("gzip", b"not gzip at all"), ("gzip, " * 5 + "gzip", b"x")],
+)
+@in_event_loop
+async def test_unsupported_or_corrupt_encodings_are_decoding_errors(
+    encoding: str, body: bytes
+) -> None:
+    with pytest.raises(httpx.DecodingError):
+        await _chunks(_response(200, body, encoding))
