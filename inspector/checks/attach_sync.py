@@ -29,7 +29,7 @@ from inspector.reference import Reference
 from inspector.registry import push
 from inspector.registry.client import OCI_INDEX, RegistryClient, RegistryError
 from inspector.registry.model import Status
-from inspector.registry.referrers import gather_all, index_descriptors
+from inspector.registry.referrers import gather_all, head, index_descriptors
 
 WORK = frozenset({found.State.MISSING, found.State.DIFFERENT, found.State.UNLISTED})
 
@@ -84,9 +84,11 @@ async def copy_manifest(
     digest: str,
     tag: str | None,
     slots: asyncio.Semaphore,
+    was: str | None = None,
 ) -> None:
     """Copy one manifest (and what it references) from ``source`` to ``target`` unchanged,
-    then point ``tag`` at it."""
+    then point ``tag`` at it, unless the tag no longer serves ``was`` (what it served when
+    compared; ``None``: absent): someone pushed meanwhile, and their tag is left alone."""
     tree = await load_tree(client, source, digest)
     present = await gather_all(*(push.blob_exists(client, target, b.digest) for b in tree.blobs))
 
@@ -101,6 +103,15 @@ async def copy_manifest(
                 client, target, manifest.digest, manifest.body, manifest.media_type
             )
     if tag:
+        status, now = await head(client, found.with_tag(target, tag), tag)
+        if status not in (200, 404):
+            raise RegistryError(Status.ERROR, f"HEAD {tag[:30]}: HTTP {status}", status)
+        if now not in (was, digest):
+            raise RegistryError(
+                Status.ERROR,
+                f"{tag[:30]} moved meanwhile (now {now or 'absent'}, was {was or 'absent'}): "
+                "left alone",
+            )
         await push.put_manifest(client, target, tag, tree.top.body, tree.top.media_type)
 
 
@@ -122,12 +133,18 @@ def _entries(source: found.SourceAttachments, subject: str) -> list[dict[str, ob
 
 
 async def merge_fallback(
-    client: RegistryClient, source: found.SourceAttachments, target: Reference, subject: str
+    client: RegistryClient,
+    source: found.SourceAttachments,
+    target: Reference,
+    subject: str,
+    skip: frozenset[str] = frozenset(),
 ) -> None:
-    """Add the source's referrers of ``subject`` to the mirror's fallback index, keeping
-    every entry the mirror already lists."""
+    """Add the source's referrers of ``subject`` (but those in ``skip``: not copied) to the
+    mirror's fallback index, keeping every entry the mirror already lists."""
     tag = found.tag_for(subject)
-    wanted = _entries(source, subject)
+    wanted = [e for e in _entries(source, subject) if e["digest"] not in skip]
+    if not wanted:
+        return
     existing = await found.read_tag(client, target, tag)
     if existing is None:
         index = source.fallback.get(subject)
@@ -158,26 +175,41 @@ async def _repair(
     source: found.SourceAttachments,
     mirror: found.MirrorAttachments,
     slots: asyncio.Semaphore,
-) -> None:
+) -> dict[found.Attachment, str]:
+    """Copy what the mirror lacks; returns why each attachment that could not be fixed
+    failed (one refusal does not stop the others)."""
     origin, target = source.image.candidate.ref, mirror.mirror.candidate.ref
     assert origin is not None and target is not None
     todo = [c for c in mirror.checks if c.state in WORK or c.state is found.State.UNKNOWN]
-    copies = [c.attachment for c in todo if c.state is not found.State.UNLISTED]
-    await gather_all(
-        *(copy_manifest(client, origin, target, a.digest, a.tag, slots) for a in copies)
-    )
-    subjects = {c.attachment.subject for c in todo if c.attachment.tag is None}
-    for subject in sorted(subjects):
-        if mirror.api:
-            # The API indexes a referrer when it is PUT: PUT the unlisted ones again.
-            for check in todo:
-                if check.attachment.subject == subject and check.state is found.State.UNLISTED:
-                    manifest = await client.get_manifest(origin, check.attachment.digest)
-                    await push.put_manifest(
-                        client, target, manifest.digest, manifest.body, manifest.media_type
-                    )
-        else:
-            await merge_fallback(client, source, target, subject)
+    failed: dict[found.Attachment, str] = {}
+
+    async def attempt(check: found.AttachmentCheck) -> None:
+        a = check.attachment
+        try:
+            if check.state is not found.State.UNLISTED:
+                await copy_manifest(
+                    client, origin, target, a.digest, a.tag, slots, check.mirror_digest
+                )
+            elif mirror.api:
+                # The API indexes a referrer when it is PUT: PUT the unlisted one again.
+                manifest = await client.get_manifest(origin, a.digest)
+                await push.put_manifest(
+                    client, target, manifest.digest, manifest.body, manifest.media_type
+                )
+        except RegistryError as error:
+            failed[a] = error.detail
+
+    await asyncio.gather(*(attempt(c) for c in todo))
+    if not mirror.api:
+        for subject in sorted({c.attachment.subject for c in todo if c.attachment.tag is None}):
+            try:
+                skip = frozenset(a.digest for a in failed)
+                await merge_fallback(client, source, target, subject, skip)
+            except RegistryError as error:
+                for c in todo:
+                    if c.attachment.subject == subject and c.attachment.tag is None:
+                        failed.setdefault(c.attachment, error.detail)
+    return failed
 
 
 async def sync_attachments(
@@ -245,18 +277,15 @@ async def sync_attachments(
                 action, detail = ("copied", "same repository") if done[ref.name] else ("failed", "")
                 items += [item(c, name, action, detail or "same repository: failed") for c in todo]
                 continue
-            try:
-                await _repair(client, source, mirror, slots)
-                after = await found.compare(client, source, mirror.mirror)
-            except RegistryError as error:
-                done[ref.name] = False
-                items += [item(c, name, "failed", error.detail) for c in todo]
-                continue
+            failures = await _repair(client, source, mirror, slots)
+            after = await found.compare(client, source, mirror.mirror)
             states = {c.attachment: c for c in after.checks}
-            done[ref.name] = after.ok
+            done[ref.name] = after.ok and not failures
             for c in todo:
                 now = states.get(c.attachment)
-                if now is not None and now.state is found.State.PRESENT:
+                if c.attachment in failures:
+                    items.append(item(c, name, "failed", failures[c.attachment]))
+                elif now is not None and now.state is found.State.PRESENT:
                     items.append(item(c, name, "copied", f"was {c.state.value}; verified"))
                 else:
                     still = now.state.value if now else "unknown"

@@ -30,7 +30,7 @@ from devtools.localregistry import (
     push_image,
     push_index,
 )
-from tests.integration.fault_proxy import RESPOND, FaultProxy
+from tests.integration.fault_proxy import CALL, RESPOND, FaultProxy
 
 RegistryFactory = Callable[..., RegistryProcess]
 RUN = "registry.example.com/example/run:1.0"
@@ -544,3 +544,40 @@ def test_a_refused_sync_writes_no_attachment_either(
     assert "nothing was written" in result.err
     assert writes(mirror) == []
     assert "planned" in result.out
+
+
+def test_a_signature_tag_pushed_meanwhile_is_left_alone(
+    registry_factory: RegistryFactory, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    source, mirror = registry_factory(), registry_factory()
+    signed = sign(source, push_image(source.url, REPO, "1.0", oci=True))
+    push_image(mirror.url, REPO, "1.0", oci=True)
+    hexdigest = signed.image.digest.split(":")[1]
+    theirs: list[cosign.PushedArtifact] = []
+
+    def competing_push() -> None:
+        if not theirs:  # someone signs on the mirror while inspector copies the signature
+            theirs.append(
+                cosign.push_signature(mirror.url, REPO, signed.image.digest, seed="meanwhile")
+            )
+
+    with FaultProxy(mirror.host) as racing:
+        racing.add(
+            CALL,
+            method="PUT",
+            path=rf"/manifests/{signed.signature.digest}$",
+            callback=competing_push,
+        )
+        builder = builder_toml(tmp_path, (RUN, [MIRROR]))
+        flags = [*endpoints(registry_example_com=source, mirror_example_org=racing.url)]
+        result = run(capsys, "sync", builder, *flags, "--no-pack-config", "--referrers", "--json")
+
+    assert result.code == 1, result
+    rows = {a["kind"]: a for a in result.json()["mirrors"][0]["attachments"]}
+    assert rows["signature"]["action"] == "failed"
+    assert "moved meanwhile" in rows["signature"]["detail"]
+    # The refusal is the signature's alone: the others are copied and verified.
+    assert rows["attestation"]["action"] == rows["referrer"]["action"] == "copied"
+    assert theirs
+    sig = skopeo_raw(mirror, f"{REPO}:sha256-{hexdigest}.sig")
+    assert digest_of(sig) == theirs[0].digest  # their signature stays
