@@ -4,7 +4,9 @@ fallback tag ``sha256-<hex>`` holds the referrers index).
 The source run image is signed the way cosign lays it out (``.sig`` with simplesigning
 layers, ``.att`` with a DSSE envelope) and has an OCI 1.1 referrer (an SBOM whose
 ``subject`` is the image) listed under the fallback tag. What the mirror holds afterwards is
-read by an independent client, skopeo, and by plain httpx.
+read by an independent client, skopeo, and by plain httpx. Two tests put the fault proxy in
+front of the mirror: one answering the referrers API as a registry with it would (over
+distribution's real storage), one pushing a competing signature mid-sync.
 """
 
 from __future__ import annotations
