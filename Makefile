@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 
-.PHONY: test demo lint bench clean registry
+.PHONY: test demo demo-serve lint bench clean registry
 
 # Editable in compat mode: a plain path in a .pth, so no import finder runs at every
 # interpreter start (~15 ms); setuptools calls that mode transitional, hence the fallback.
@@ -27,12 +27,18 @@ test: $(VENV)/.installed registry
 demo: $(VENV)/.installed registry
 	$(PY) -m devtools.demo
 
+# The demo registries stay up (Ctrl-C stops them); `. .demo/env.sh` in another shell, then
+# every command of the README runs as written.
+demo-serve: $(VENV)/.installed registry
+	$(PY) -m devtools.demo --serve
+
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check inspector tests devtools bench
 	$(VENV)/bin/mypy --strict inspector
 
 bench: $(VENV)/.installed registry
 	$(PY) bench/run.py
+	$(PY) bench/cost.py
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info .demo .bench

@@ -8,11 +8,17 @@ local endpoints; then runs the real CLI (``python -m inspector check`` and ``mir
 prints what it costs. Every process it starts is stopped on the way out, also on Ctrl-C
 and SIGTERM.
 
+``--serve`` (``make demo-serve``) starts and seeds the same registries, plus a builder
+image and an app image (for the README's ``builder IMAGE``, ``preflight`` and ``rebase``
+examples), writes ``.demo/env.sh`` with the ``export`` lines that point inspector at them,
+and keeps them running until Ctrl-C: every command in the README then runs as written.
+
 Exit 0 when the demo ran (the findings it shows are the point), 1 when it could not.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -26,6 +32,8 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from pathlib import Path
 from types import FrameType
+
+import httpx
 
 from devtools.localregistry import (
     BINARY,
@@ -41,6 +49,10 @@ ROOT = Path(__file__).resolve().parents[1]
 WORKDIR = Path(".demo")  # relative to ROOT, like every path the demo prints
 BUILDER = Path("fixtures/demo/builder.toml")
 APP = "registry.example.com/acme/app"
+BUILDER_IMAGE = "registry.example.com/example/builder:jammy"
+APP_IMAGE = "registry.example.com/acme/app:1.0"
+COMPANY_RUN = "registry.example.com/example/run:jammy"
+PARTNER_RUN = "mirror.example.org/example/run:jammy"
 INSPECTOR_AGENT = "inspector/"
 INSTALL_HINT = (
     f"{BINARY} (the CNCF distribution registry) is not installed.\n"
@@ -57,7 +69,18 @@ class Registry:
     process: RegistryProcess
 
 
-def main() -> int:
+@dataclass(frozen=True)
+class World:
+    """The running, seeded registries and how to point inspector at them."""
+
+    registries: list[Registry]
+    tokens: TokenServer
+    config: Path
+    env: dict[str, str]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    serving = "--serve" in (sys.argv[1:] if argv is None else argv)
     if shutil.which(BINARY) is None:
         print(INSTALL_HINT, file=sys.stderr)
         return 1
@@ -67,11 +90,11 @@ def main() -> int:
         signal.signal(handled, _exit_on_signal)
     try:
         with ExitStack() as stack:
-            return _run(stack)
+            return _serve(stack) if serving else _run(stack)
     except (KeyboardInterrupt, Signalled) as stop:
         signum = stop.signum if isinstance(stop, Signalled) else signal.SIGINT.value
         print("\ninterrupted: every process the demo started has been stopped", file=sys.stderr)
-        return 128 + signum
+        return 0 if serving else 128 + signum
 
 
 class Signalled(BaseException):
@@ -86,7 +109,8 @@ def _exit_on_signal(signum: int, _frame: FrameType | None) -> None:
     raise Signalled(signum)
 
 
-def _run(stack: ExitStack) -> int:
+def start_world(stack: ExitStack) -> World:
+    """Start the registries and the token server, seed them, write the registry config."""
     section("Starting three local registries")
     seeder = ("seeder", secrets.token_urlsafe(12))
     tokens = stack.enter_context(TokenServer(anonymous_pull=["example/"], users=dict([seeder])))
@@ -105,6 +129,8 @@ def _run(stack: ExitStack) -> int:
     stale = seed_index(company.process, "arm64-v1")
     full = push_image(hub.process.url, "example/run-full", "jammy", layer_seed="full", auth=seeder)
     push_image(company.process.url, "example/run-full", "jammy", layer_seed="full")
+    builder = seed_builder_image(company.process)
+    app = seed_app_image(company.process)
     print(f"  docker.io/example/run:jammy                  index {short(run_image.digest)}")
     print(
         f"  registry.example.com/example/run:jammy       index {short(stale.digest)} (stale arm64)"
@@ -112,12 +138,43 @@ def _run(stack: ExitStack) -> int:
     print("  mirror.example.org/example/run:jammy         (not pushed: missing)")
     print(f"  docker.io/example/run-full:jammy             image {short(full.digest)}")
     print(f"  registry.example.com/example/run-full:jammy  image {short(full.digest)}")
+    print(f"  {BUILDER_IMAGE:<44} image {short(builder.digest)} (builder)")
+    print(f"  {APP_IMAGE:<44} image {short(app.digest)} (app, on an older base)")
 
     config = write_registry_config(registries)
     env = hermetic_env()
     print(f"\n  registry config: {config}")
     print("  (DOCKER_CONFIG and PACK_HOME point at empty directories under .demo/, so your")
     print("   own credentials and pack config stay out of the demo)")
+    return World(registries, tokens, config, env)
+
+
+def exports(world: World) -> dict[str, str]:
+    """What a shell needs to run the README's commands against ``world``."""
+    return {
+        "INSPECTOR_REGISTRY_CONFIG": str(world.config.resolve()),
+        "DOCKER_CONFIG": world.env["DOCKER_CONFIG"],
+        "PACK_HOME": world.env["PACK_HOME"],
+    }
+
+
+def _serve(stack: ExitStack) -> int:
+    world = start_world(stack)
+    lines = [f"export {key}={value}" for key, value in exports(world).items()]
+    env_file = WORKDIR / "env.sh"
+    env_file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    section(f"Serving until Ctrl-C. In another shell, here ({ROOT}):")
+    print(f"  . {env_file}      # or:")
+    for line in lines:
+        print(f"  {line}")
+    print(f"  inspector builder {BUILDER_IMAGE}", flush=True)
+    while True:
+        time.sleep(3600)
+
+
+def _run(stack: ExitStack) -> int:
+    world = start_world(stack)
+    registries, tokens, config, env = world.registries, world.tokens, world.config, world.env
 
     tokens.reset()
     before = {r.name: len(inspector_entries(r.process)) for r in registries}
@@ -151,6 +208,46 @@ def _run(stack: ExitStack) -> int:
         return 0
     print("\nDemo failed: inspector did not run cleanly (see above).", file=sys.stderr)
     return 1
+
+
+def seed_builder_image(registry: RegistryProcess) -> PushedImage:
+    """A builder image as ``pack builder create`` labels it: its run image is the company
+    registry's copy, mirrored on the partner registry."""
+    metadata = {
+        "description": "Ubuntu jammy builder",
+        "buildpacks": [{"id": "example/node", "version": "1.2.3", "homepage": "https://x.io"}],
+        "stack": {"runImage": {"image": COMPANY_RUN, "mirrors": [PARTNER_RUN]}},
+        "images": [{"image": COMPANY_RUN, "mirrors": [PARTNER_RUN]}],
+        "lifecycle": {"version": "0.20.1", "apis": {"platform": {"supported": ["0.12"]}}},
+        "createdBy": {"name": "Pack CLI", "version": "0.40.6"},
+    }
+    labels = {
+        "io.buildpacks.stack.id": "io.buildpacks.stacks.jammy",
+        "io.buildpacks.builder.metadata": json.dumps(metadata),
+    }
+    return push_image(registry.url, "example/builder", "jammy", labels=labels, layer_seed="builder")
+
+
+def seed_app_image(registry: RegistryProcess) -> PushedImage:
+    """An app image built on an older run image: its lifecycle label records that base, so
+    ``rebase`` has a new one to move to."""
+    old = push_image(registry.url, "example/run", "2024-01", oci=True, layer_seed="amd64-v1")
+    config = httpx.get(f"{registry.url}/v2/example/run/blobs/{old.config_digest}").json()
+    recorded = {
+        "image": COMPANY_RUN,
+        "mirrors": [PARTNER_RUN],
+        "reference": f"registry.example.com/example/run@{old.digest}",
+        "topLayer": config["rootfs"]["diff_ids"][-1],
+    }
+    metadata = {
+        "app": [],
+        "buildpacks": [{"key": "example/node", "version": "1.2.3"}],
+        "launcher": {},
+        "runImage": recorded,
+        "stack": {"runImage": {"image": COMPANY_RUN, "mirrors": [PARTNER_RUN]}},
+    }
+    labels = {"io.buildpacks.lifecycle.metadata": json.dumps(metadata)}
+    return push_image(registry.url, "acme/app", "1.0", labels=labels, layer_seed="app")
 
 
 def seed_index(

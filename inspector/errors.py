@@ -9,3 +9,7 @@ class InspectorError(Exception):
 
 class InputError(InspectorError):
     """Bad input from the user (reference, file, flag): exit 2 with a one-line message."""
+
+
+class ConfigError(InputError):
+    """A config file or label that cannot be used; the message names the file or image."""

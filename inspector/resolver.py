@@ -259,6 +259,21 @@ def _why_not(
     return f"on {candidate.ref.registry}, not {preferred}"
 
 
+def pick_per_registry(
+    run_images: Sequence[RunImage], user_mirrors: Callable[[str], Sequence[str]]
+) -> dict[str, Candidate]:
+    """For every registry among the first run image's candidates, the candidate pack picks
+    (offline) when that registry is the preferred one, in candidate order: what a later
+    candidate on the same registry is only a fallback for (audit INS008, INS012)."""
+    listed = candidates(run_images[:1], user_mirrors, "")
+    picks: dict[str, Candidate] = {}
+    for registry in dict.fromkeys(c.registry for c in listed if c.registry is not None):
+        assert registry is not None
+        marked = select(candidates(run_images[:1], user_mirrors, registry), registry)
+        picks[registry] = next(c for c in marked if c.selected)
+    return picks
+
+
 LIFECYCLE_FAILS = "nothing is readable: lifecycle fails (failed to find accessible run image)"
 
 

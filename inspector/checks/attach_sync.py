@@ -23,8 +23,9 @@ from dataclasses import dataclass
 from functools import partial
 
 from inspector.checks import referrers as found
+from inspector.checks.image_tree import load_tree
 from inspector.checks.mirrors import MirrorsReport
-from inspector.checks.sync import Action, SyncReport, load_tree
+from inspector.checks.sync import Action, SyncReport
 from inspector.reference import Reference
 from inspector.registry import push
 from inspector.registry.client import OCI_INDEX, RegistryClient, RegistryError

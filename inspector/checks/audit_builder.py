@@ -12,6 +12,7 @@ from inspector.checks.audit_references import (
     parse_or_none,
 )
 from inspector.checks.audit_rules import Finding
+from inspector.resolver import no_user_mirrors, pick_per_registry
 from inspector.sources.model import Builder, RunImage
 from inspector.sources.pack_config import PackConfig
 from inspector.sources.toml_positions import Locator, Position
@@ -54,10 +55,15 @@ def _run_image_findings(
                     "the same image again and never brings OS patches; a tag lets it",
                 )
             )
-    # The run image claims its registry first; user mirrors are checked in the pack config.
+    # What pack picks on each registry (the resolver's rule); user mirrors are checked in
+    # the pack config (INS012).
     claims: Claims | None = None
     if index == 0 and image is not None:
-        claims = {image.registry: (run_image.image, image_at)}
+        positions = [image_at, *spot.each(run_image.mirrors, layout.mirrors_key)]
+        claims = {
+            registry: (pick.reference, positions[pick.rank - 1])
+            for registry, pick in pick_per_registry([run_image], no_user_mirrors).items()
+        }
     findings.extend(mirror_findings(run_image, image, spot, layout.mirrors_key, claims, "mirror"))
     if index > 0 and run_image.mirrors:
         findings.append(

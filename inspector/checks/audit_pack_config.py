@@ -10,10 +10,10 @@ from inspector.checks.audit_files import Loaded, load_failure
 from inspector.checks.audit_locations import Layout, Spot, where
 from inspector.checks.audit_references import invalid, mirror_findings, parse_or_none
 from inspector.checks.audit_rules import Finding
-from inspector.reference import Reference
+from inspector.resolver import Source, no_user_mirrors, pick_per_registry
 from inspector.sources.model import Builder, RunImage
 from inspector.sources.pack_config import PackConfig
-from inspector.sources.toml_positions import Locator, Position
+from inspector.sources.toml_positions import Locator
 
 
 def pack_config_findings(user: Loaded[PackConfig]) -> list[Finding]:
@@ -102,38 +102,29 @@ def user_relations(builder: Builder, layout: Layout, user: Loaded[PackConfig]) -
     if effective is None:
         return findings
     entry, spot = effective
-    user_claims: dict[str, tuple[str, Reference, Position]] = {}
-    for mirror, at in zip(entry.mirrors, spot.each(entry.mirrors, "mirrors"), strict=True):
-        ref = parse_or_none(mirror)
-        if ref is not None and ref.registry not in user_claims:
-            user_claims[ref.registry] = (mirror, ref, at)
-
-    # The builder's own candidates, in pack's order; only the first on each registry can be
-    # picked anyway (the rest are INS008), so only that one is reported as overridden.
+    # What pack picks on each registry with and without this machine's user mirrors (the
+    # resolver's rule): where a user mirror wins, the builder's pick is overridden. Only
+    # the builder's pick on a registry can be overridden (its later candidates are INS008).
     builder_spot = layout.spots[0]
-    ordered = [first.image, *first.mirrors]
-    positions = [
+    builder_at = [
         builder_spot.at(first.image, layout.image_key),
         *builder_spot.each(first.mirrors, layout.mirrors_key),
     ]
-    claimed: set[str] = set()
-    for rank, (text, at) in enumerate(zip(ordered, positions, strict=True)):
-        ref = parse_or_none(text)
-        if ref is None or ref.registry in claimed:
-            continue
-        claimed.add(ref.registry)
-        if ref.registry not in user_claims:
-            continue
-        mirror, mirror_ref, mirror_at = user_claims[ref.registry]
+    user_at = spot.each(entry.mirrors, "mirrors")
+    with_user = pick_per_registry([first], lambda _image: entry.mirrors)
+    for registry, pick in pick_per_registry([first], no_user_mirrors).items():
+        winner = with_user[registry]
         # A user mirror naming the very same image changes nothing worth a note.
-        if mirror_ref.normalized != ref.normalized:
-            what = "run image" if rank == 0 else "mirror"
-            findings.append(
-                spot.finding(
-                    "INS012",
-                    mirror_at,
-                    f"user mirror {mirror} comes before the builder's {what} {text} "
-                    f"({where(at, source)}) on {ref.registry}: pack on this machine picks it",
-                )
+        if winner.source is not Source.USER_MIRROR or winner.normalized == pick.normalized:
+            continue
+        what = "run image" if pick.source is Source.IMAGE else "mirror"
+        findings.append(
+            spot.finding(
+                "INS012",
+                user_at[winner.rank - 1],
+                f"user mirror {winner.reference} comes before the builder's {what} "
+                f"{pick.reference} ({where(builder_at[pick.rank - 1], source)}) on {registry}: "
+                "pack on this machine picks it",
             )
+        )
     return findings

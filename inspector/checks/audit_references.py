@@ -12,7 +12,8 @@ from inspector.sources.toml_positions import Position
 
 DOCKER_HUB_ALIASES = frozenset({"registry-1.docker.io", "registry.hub.docker.com"})
 
-# The registry each earlier candidate claims: registry -> (reference as written, position).
+# The candidate pack picks on each registry (resolver.pick_per_registry):
+# registry -> (reference as written, position).
 Claims = dict[str, tuple[str, Position]]
 
 
@@ -57,7 +58,8 @@ def mirror_findings(
     claims: Claims | None,
     label: str,
 ) -> list[Finding]:
-    """Checks of one mirror list against its image. ``claims=None``: skip shadowing."""
+    """Checks of one mirror list against its image. ``claims=None``: skip shadowing (a mirror
+    that is not its registry's pick is INS008)."""
     findings: list[Finding] = []
     seen: dict[str, Position] = {}
     for mirror, at in zip(run_image.mirrors, spot.each(run_image.mirrors, key), strict=True):
@@ -89,8 +91,8 @@ def mirror_findings(
             continue
         seen[ref.normalized] = at
         if claims is not None:
-            if ref.registry in claims:
-                first, first_at = claims[ref.registry]
+            first, first_at = claims.get(ref.registry, (mirror, at))
+            if first_at != at:
                 findings.append(
                     spot.finding(
                         "INS008",
@@ -100,8 +102,6 @@ def mirror_findings(
                         "is unreadable",
                     )
                 )
-            else:
-                claims[ref.registry] = (mirror, at)
         if image is not None:
             drift = _tag_drift(image, ref)
             if drift:

@@ -84,14 +84,15 @@ async def push_access(client: RegistryClient, ref: Reference) -> PushAccess:
             f"/v2/{ref.repository}/blobs/uploads/",
             kind="upload POST",
             repository=ref.repository,
-            stream=True,  # the body is never read
+            stream=True,  # only a refusal's body is read (capped), for its error code
         )
+        status = started.status_code
+        refusal = await RegistryError.from_response(started) if status != 202 else None
         await started.aclose()
     except RegistryError as error:
         return PushAccess(False, f"{error.status.value}: {error.detail}", error.http_status)
-    status = started.status_code
-    if status != 202:
-        return PushAccess(False, _refusal(status), status)
+    if refusal is not None:
+        return PushAccess(False, _refusal(refusal), status)
     location = started.headers.get("location")
     if not location:
         return PushAccess(True, "upload accepted, but no Location to cancel it", status)
@@ -122,16 +123,15 @@ async def _cancel(
     return PushAccess(True, f"upload accepted; cancel answered HTTP {response.status_code}", status)
 
 
-def _refusal(status: int) -> str:
-    if status == 401:
-        return "HTTP 401: the registry wants credentials with push rights (docker login?)"
-    if status == 403:
-        return "HTTP 403: your credentials may not push to this repository"
-    if status == 404:
-        return "HTTP 404: the registry has no such repository (or hides it)"
-    if status == 405:
-        return "HTTP 405: the registry does not accept uploads (read-only or a pull-through cache)"
-    return f"HTTP {status}: the registry refused the upload"
+def _refusal(error: RegistryError) -> str:
+    """The one mapping's words (``HTTP 401 UNAUTHORIZED: …``), and what they mean here."""
+    hints = {
+        401: "the registry wants credentials with push rights (docker login?)",
+        403: "your credentials may not push to this repository",
+        404: "the registry has no such repository (or hides it)",
+        405: "the registry does not accept uploads (read-only or a pull-through cache)",
+    }
+    return f"{error.detail}: {hints.get(error.http_status or 0, 'the registry refused the upload')}"
 
 
 def judge(
@@ -201,10 +201,16 @@ def _sync_item(report: CheckReport, pick: Evaluated) -> Item:
     if pick.candidate.source is Source.IMAGE:
         return Item(item_id, name, Result.PASS, f"pack picks the run image itself ({reference})")
     if pick.in_sync:
+        if pick.sync is not None and pick.sync.value == "equivalent":
+            reason = f"{reference} is equivalent: {'; '.join(pick.notes)}"
+            return Item(item_id, name, Result.PASS, reason)
         return Item(item_id, name, Result.PASS, f"{reference} serves the run image's digest")
     if pick.in_sync is None:
         why = f"the run image {image.candidate.reference} is {image.status.value}"
         return Item(item_id, name, Result.WARN, f"cannot compare: {why}")
+    if pick.sync is not None and pick.sync.value in ("broken", "partial"):
+        causes = [f"{p} ({p.impact})" for p in pick.problems] or list(pick.notes)
+        return Item(item_id, name, Result.FAIL, f"{pick.sync.value}: {'; '.join(causes[:3])}")
     if pick.platforms and all(p.in_sync for p in pick.platforms):
         count = len(pick.platforms)
         reason = f"index digests differ, but all {count} platform image(s) are identical"

@@ -13,11 +13,12 @@ from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
-from inspector.checks.evaluate import PlatformDiff, platform_diff
+from inspector.checks.evaluate import Evaluated, PlatformDiff, judge_all
+from inspector.checks.verdict import Sync
 from inspector.reference import parse
-from inspector.registry.client import INDEX_TYPES, RegistryClient
+from inspector.registry.client import RegistryClient
 from inspector.registry.model import Probe, Status
-from inspector.resolver import with_pull_reference
+from inspector.resolver import Candidate, Source, with_pull_reference
 
 if TYPE_CHECKING:
     from inspector.checks.check import CheckReport
@@ -25,45 +26,66 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class PullCheck:
-    """The pick, where pack pulls it, and what is there."""
+    """The pick, where pack pulls it, and what is there (judged like any mirror: what a
+    build would pull, verified down to the blobs of the build's platform)."""
 
     selected: str
     reference: str | None  # None when pack cannot translate the name (the build fails)
     error: str | None
-    probe: Probe | None
+    result: Evaluated | None
     run_image: str
     run_image_digest: str | None
-    in_sync: bool | None  # the pulled digest equals the run image's; None when unknown
-    platforms: tuple[PlatformDiff, ...] = ()
+    strict: bool = False
+
+    @property
+    def probe(self) -> Probe | None:
+        return self.result.probe if self.result is not None else None
+
+    @property
+    def in_sync(self) -> bool | None:
+        """The pulled copy is identical or equivalent to the run image; None when unknown."""
+        return self.result.in_sync if self.result is not None else None
+
+    @property
+    def sync(self) -> Sync | None:
+        return self.result.sync if self.result is not None else None
+
+    @property
+    def platforms(self) -> tuple[PlatformDiff, ...]:
+        return self.result.platforms if self.result is not None else ()
 
     @property
     def ok(self) -> bool:
-        if self.error is not None or self.probe is None:
+        if self.result is None:
             return self.error is None
-        return self.probe.status is Status.AVAILABLE and self.in_sync is not False
+        return not self.result.finding(strict=self.strict)
 
     def verdict(self) -> str:
         if self.error is not None:
             return (
                 f"FAIL: pack cannot pull {self.selected} through [registry-mirrors]: {self.error}"
             )
-        assert self.probe is not None
+        assert self.result is not None
+        result = self.result
         where = f"pack pulls {self.selected} as {self.reference} ([registry-mirrors])"
-        if self.probe.status is Status.MISSING:
+        if result.status is Status.MISSING:
             return f"FAIL: {where}, and it is missing there: the build fails at pull"
-        if self.probe.status is not Status.AVAILABLE:
-            detail = f" ({self.probe.detail})" if self.probe.detail else ""
-            return f"FAIL: {where}, but it is {self.probe.status.value}{detail}"
-        if self.in_sync is False:
-            differing = [p.platform for p in self.platforms if not p.in_sync]
-            which = f" ({', '.join(differing)})" if differing else ""
+        if result.status is not Status.AVAILABLE:
+            detail = f" ({result.probe.detail})" if result.probe.detail else ""
+            return f"FAIL: {where}, but it is {result.status.value}{detail}"
+        if result.sync is None:
+            why = "; ".join(result.unchecked or result.notes) or "the run image is unknown"
+            return f"WARN: {where}; it could not be compared ({why})"
+        words = [str(p) for p in result.problems] + [
+            f"{p.platform}: {p.state.value}" for p in result.platforms if not p.in_sync
+        ]
+        which = f" ({'; '.join(words)})" if words else ""
+        if not result.pick_found or not self.ok:
             return (
-                f"FAIL: {where}, but it is out of sync with {self.run_image}{which}: "
-                "the app would get other bits"
+                f"FAIL: {where}, but it is {result.sync.value} against {self.run_image}{which}: "
+                "the build would not get the run image's bits"
             )
-        if self.in_sync is None:
-            return f"WARN: {where}; the run image's digest is unknown, so it is not compared"
-        return f"OK: {where}: available and identical to the run image"
+        return f"OK: {where}: {result.sync.value} to the run image"
 
 
 def annotate(report: CheckReport, registry_mirrors: Mapping[str, str] | None) -> CheckReport:
@@ -72,8 +94,9 @@ def annotate(report: CheckReport, registry_mirrors: Mapping[str, str] | None) ->
 
 
 async def probe_pull(client: RegistryClient, report: CheckReport) -> PullCheck | None:
-    """Probe the translated pull reference of an annotated report; None when pack pulls
-    the pick as it is (no registry mirror applies), since the candidates' probe covers it."""
+    """Probe and judge the translated pull reference of an annotated report; None when
+    pack pulls the pick as it is (no registry mirror applies), since the candidates'
+    checks cover it."""
     resolution = report.resolution
     selected = resolution.selected.reference
     run_image = report.run_image
@@ -81,27 +104,40 @@ async def probe_pull(client: RegistryClient, report: CheckReport) -> PullCheck |
     if resolution.pull_error is not None:
         return PullCheck(
             selected, None, resolution.pull_error, None, run_image.candidate.reference,
-            run_digest, None,
+            run_digest, report.strict,
         )  # fmt: skip
     if resolution.pull_reference is None or resolution.pull_reference == selected:
         return None
     ref = parse(resolution.pull_reference)
-    probe = await client.probe(ref)
-    in_sync: bool | None = None
-    platforms: tuple[PlatformDiff, ...] = ()
-    if probe.digest and run_digest:
-        in_sync = probe.digest == run_digest
-        image_ref = run_image.candidate.ref
-        both_indexes = probe.media_type in INDEX_TYPES and run_image.probe.media_type in INDEX_TYPES
-        if not in_sync and both_indexes and image_ref is not None:
-            platforms = await platform_diff(client, ref, image_ref, (probe.digest, run_digest))
+    pulled = Candidate(
+        rank=0,  # not one of pack's candidates: a rank no candidate has
+        reference=resolution.pull_reference,
+        source=Source.MIRROR,
+        run_image=run_image.candidate.run_image,
+        run_image_index=run_image.candidate.run_image_index,
+        ref=ref,
+        error=None,
+        matches_preferred=False,
+    )
+    probes = {ref.normalized: await client.probe(ref)}
+    if run_image.candidate.ref is not None:
+        probes[run_image.candidate.ref.normalized] = run_image.probe
+    # What the build pulls from there is verified like pack's pick: down to the blobs
+    # of the build platform's image.
+    judged = await judge_all(
+        client,
+        [run_image.candidate, pulled],
+        probes,
+        deep=report.deep,
+        pick=pulled.rank,
+        platform=report.platform,
+    )
     return PullCheck(
         selected,
         resolution.pull_reference,
         None,
-        probe,
+        judged[1],
         run_image.candidate.reference,
         run_digest,
-        in_sync,
-        platforms,
+        report.strict,
     )

@@ -251,7 +251,14 @@ async def rebase(
             f"(no runImage.image or stack.runImage.image in {LIFECYCLE_LABEL}); "
             "pass --run-image"
         )
-    report = await check(client, app_image, [selectable], mirrors, mode=Mode.PUBLISH)
+    report = await check(
+        client,
+        app_image,
+        [selectable],
+        mirrors,
+        mode=Mode.PUBLISH,
+        platform=app.platform or platform,
+    )
     # The app's own platform (from its config) picks the run image's platform image.
     new = await _new_base(client, report, app.platform or platform)
     selected = report.selected.candidate.reference

@@ -1,14 +1,21 @@
-"""``sync``: make every missing or stale mirror serve the run image's exact digest.
+"""``sync``: make every mirror that is not ``identical`` serve the run image's exact digest,
+with everything it references present.
 
-Which mirrors need work comes from :func:`inspector.checks.mirrors.mirrors` (one probe per
-reference). For each such mirror the copy is faithful and ordered so that the mirror's tag
-is the last thing to change:
+Which mirrors need work comes from :func:`inspector.checks.mirrors.mirrors` (verdicts, see
+``verdict.py``): everything but ``identical`` is copied, and a ``broken`` mirror (children
+or blobs missing) is repaired even when its top-level digest already matches. For each
+such mirror the copy is faithful and ordered so that the mirror's tag is the last thing
+to change:
 
 1. every config and layer blob the target lacks (HEAD decides): cross-repository mount on
-   the same registry, a streamed upload across registries;
-2. every child manifest of an index, by digest, byte for byte;
+   the same registry — confirmed by a HEAD, since distribution answers 201 for a mount it
+   did not link (a sha512 blob), with an upload as the fallback — or a streamed upload
+   across registries;
+2. every child manifest of an index the target lacks, by digest, byte for byte (a child
+   listed twice is copied once);
 3. the top manifest by digest, then by the mirror's tag;
-4. a fresh probe of the mirror must answer the run image's digest.
+4. a fresh probe of the mirror must answer the run image's digest, and every blob and
+   manifest that was lacking must now be there (HEAD).
 
 A failure at any step leaves the tag where it was (what was written is untagged content
 the registry's garbage collection can reclaim) and the next mirror is still tried.
@@ -24,7 +31,9 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from inspector.checks.evaluate import Evaluated
+from inspector.checks.image_tree import ImageTree, load_tree
 from inspector.checks.mirrors import MirrorsReport
+from inspector.checks.verdict import Sync
 from inspector.errors import InputError
 from inspector.reference import Reference, ReferenceError, parse
 from inspector.registry import push
@@ -33,15 +42,16 @@ from inspector.registry.model import Status
 from inspector.resolver import Source, candidates
 from inspector.sources.model import RunImage
 
-MAX_INDEX_DEPTH = 2  # an index of indexes is legal; deeper nesting is not seen in practice
-
 
 class State(StrEnum):
     """What the mirror looked like before the sync."""
 
-    IN_SYNC = "in-sync"
+    IN_SYNC = "in-sync"  # identical: nothing to do
     MISSING = "missing"
     STALE = "stale"
+    EQUIVALENT = "equivalent"  # same images, another index: the tag moves to the run image's
+    PARTIAL = "partial"
+    BROKEN = "broken"  # children or blobs missing: repaired in place
     UNAUTHORIZED = "unauthorized"  # 401/403 on read: a push may still be allowed, try it
     ERROR = "error"  # an unusable answer (e.g. HTTP 500): try the copy, it may fix it
     UNREACHABLE = "unreachable"
@@ -167,12 +177,13 @@ def check_only(
     """Every ``--only`` value must name a mirror, as written or normalized (bad input else)."""
     mirrors = [c for c in candidates(run_images, user_mirrors, "") if c.source is not Source.IMAGE]
     for value in only:
-        if not any(_matches(value, c.reference, c.normalized) for c in mirrors):
+        if not any(matches(value, c.reference, c.normalized) for c in mirrors):
             listed = ", ".join(dict.fromkeys(c.reference for c in mirrors)) or "none"
             raise InputError(f"--only {value!r}: not a mirror of the builder (mirrors: {listed})")
 
 
-def _matches(value: str, reference: str, normalized: str | None) -> bool:
+def matches(value: str, reference: str, normalized: str | None) -> bool:
+    """``value`` (an ``--only`` word) names this mirror: as written, or normalized."""
     if value == reference:
         return True
     try:
@@ -186,68 +197,17 @@ def _state(mirror: Evaluated) -> State:
     if mirror.candidate.ref is None:
         return State.INVALID
     if status is Status.AVAILABLE:
-        return State.IN_SYNC if mirror.in_sync else State.STALE
+        return {
+            Sync.IDENTICAL: State.IN_SYNC,
+            Sync.EQUIVALENT: State.EQUIVALENT,
+            Sync.PARTIAL: State.PARTIAL,
+            Sync.BROKEN: State.BROKEN,
+        }.get(mirror.sync, State.STALE)  # type: ignore[arg-type]
     if status is Status.MISSING:
         return State.MISSING
     if status is Status.UNREACHABLE:
         return State.UNREACHABLE
     return State.UNAUTHORIZED if status is Status.UNAUTHORIZED else State.ERROR
-
-
-# -- the source image ------------------------------------------------------------------------
-
-
-@dataclass(frozen=True, slots=True)
-class ImageTree:
-    """Everything a faithful copy needs: the top manifest, the manifests it references
-    (children before the index that lists them), and the distinct blobs."""
-
-    top: Manifest
-    children: tuple[Manifest, ...]
-    blobs: tuple[push.Blob, ...]
-
-
-def _descriptors(document: Any, key: str) -> list[dict[str, Any]]:
-    value = document.get(key) if isinstance(document, dict) else None
-    if isinstance(value, dict):
-        value = [value]
-    return [d for d in value if isinstance(d, dict)] if isinstance(value, list) else []
-
-
-def _blob(descriptor: dict[str, Any]) -> push.Blob:
-    digest, size = descriptor.get("digest"), descriptor.get("size")
-    if not isinstance(digest, str) or not isinstance(size, int) or size < 0:
-        raise RegistryError(Status.ERROR, "manifest has a descriptor without digest or size")
-    return push.Blob(digest, size, str(descriptor.get("mediaType", "")))
-
-
-async def load_tree(client: RegistryClient, ref: Reference, digest: str) -> ImageTree:
-    top = await client.get_manifest(ref, digest)
-    children: list[Manifest] = []
-    blobs: dict[str, push.Blob] = {}
-    fanout = push.Fanout()  # each child once, and a bounded number in all
-
-    async def walk(manifest: Manifest, depth: int) -> None:
-        document = manifest.json()
-        if manifest.is_index:
-            if depth >= MAX_INDEX_DEPTH:
-                raise RegistryError(Status.ERROR, "indexes nested too deeply")
-            digests = fanout.take([_blob(d).digest for d in _descriptors(document, "manifests")])
-            fetched = await asyncio.gather(*(client.get_manifest(ref, d) for d in digests))
-            for child in fetched:
-                await walk(child, depth + 1)
-                children.append(child)
-            return
-        if isinstance(document, dict) and "fsLayers" in document:
-            raise RegistryError(Status.ERROR, "Docker schema 1 manifests are not supported")
-        for descriptor in _descriptors(document, "config") + _descriptors(document, "layers"):
-            if descriptor.get("urls"):
-                continue  # a foreign (non-distributable) layer lives elsewhere, not in the repo
-            blob = _blob(descriptor)
-            blobs.setdefault(blob.digest, blob)
-
-    await walk(top, 0)
-    return ImageTree(top, tuple(children), tuple(blobs.values()))
 
 
 # -- one mirror --------------------------------------------------------------------------------
@@ -322,7 +282,7 @@ class _Copier:
         common = {"digest": tree.top.digest, "method": method, "manifests": puts}
         if self.dry_run:
             detail = (
-                f"{len(lacking)} of {len(tree.blobs)} blob(s) to {method}, "
+                f"{_repair(job.mirror)}{len(lacking)} of {len(tree.blobs)} blob(s) to {method}, "
                 f"{puts} manifest PUT(s){note}"
             )
             return job.result(Action.PLANNED, bytes=size, blobs=counts, detail=detail, **common)
@@ -351,15 +311,56 @@ class _Copier:
             served = probe.digest or probe.status.value
             detail = f"verification failed: the mirror serves {served}"
             return job.result(Action.FAILED, bytes=size, blobs=counts, detail=detail, **common)
+        try:
+            absent = await self._absent(target, lacking, manifests)
+        except RegistryError as error:
+            absent = [f"cannot check ({error.detail})"]
+        if absent:
+            detail = "verification failed: still missing " + ", ".join(absent)
+            return job.result(Action.FAILED, bytes=size, blobs=counts, detail=detail, **common)
         moves = [(counts.uploaded, "uploaded"), (counts.mounted, "mounted")]
         moves.append((counts.present, "already there"))
         blobs = ", ".join(f"{n} {what}" for n, what in moves if n) or "no blobs"
         detail = f"blobs: {blobs}; {puts} manifest PUT(s); verified"
         return job.result(Action.COPIED, bytes=size, blobs=counts, detail=detail, **common)
 
+    async def _absent(
+        self, target: Reference, blobs: Sequence[push.Blob], manifests: Sequence[Manifest]
+    ) -> list[str]:
+        """What was copied but is still not there (read back with HEADs)."""
+        there = await _all(
+            [
+                *(push.blob_exists(self.client, target, b.digest) for b in blobs),
+                *(push.manifest_exists(self.client, target, m.digest) for m in manifests),
+            ]
+        )
+        names = [f"blob {b.digest}" for b in blobs] + [f"manifest {m.digest}" for m in manifests]
+        return [name for name, ok in zip(names, there, strict=True) if not ok]
+
     async def _blob(self, source: Reference, target: Reference, blob: push.Blob, task: Task) -> str:
         async with self.slots:
-            return await push.copy_blob(self.client, source, target, blob, task.advance)
+            how = await push.copy_blob(self.client, source, target, blob, task.advance)
+            if how != "mounted" or await push.blob_exists(self.client, target, blob.digest):
+                return how
+            # A 201 that linked nothing (distribution does this for a sha512 mount):
+            # upload the blob instead.
+            location = await push.start_upload(self.client, target)
+            assert location is not None  # no mount asked: 202 with a Location, or an error
+            try:
+                await push.stream_blob(self.client, source, target, blob, location, task.advance)
+            except Exception:
+                await push.cancel_upload(self.client, target, location)
+                raise
+            return "uploaded"
+
+
+def _repair(mirror: Evaluated) -> str:
+    """What a broken mirror lacks, for the plan: "repair: child sha256:… missing; "."""
+    if not mirror.problems:
+        return ""
+    shown = "; ".join(str(p) for p in mirror.problems[:3])
+    more = f" (+{len(mirror.problems) - 3} more)" if len(mirror.problems) > 3 else ""
+    return f"repair: {shown}{more}; "
 
 
 # -- the whole run -----------------------------------------------------------------------------
@@ -372,7 +373,7 @@ def _jobs(report: MirrorsReport, only: Sequence[str]) -> list[_Job]:
         for mirror in group.mirrors:
             candidate = mirror.candidate
             if only and not any(
-                _matches(v, candidate.reference, candidate.normalized) for v in only
+                matches(v, candidate.reference, candidate.normalized) for v in only
             ):
                 continue
             key = candidate.normalized or candidate.reference

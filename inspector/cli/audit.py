@@ -12,7 +12,6 @@ if TYPE_CHECKING:
     from inspector.checks.audit_rules import Finding, Summary
     from inspector.formats.table import Table
 
-FORMATS = ("table", "json", "sarif")
 FAIL_ON = ("error", "warning", "note", "none")
 
 
@@ -32,7 +31,14 @@ class _RulesEpilogCommand(click.Command):
     start-up, when every other command would pay for it."""
 
     def format_epilog(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        self.epilog = _rules_epilog()
+        self.epilog = (
+            _rules_epilog()
+            + "\n\n"
+            + options.examples(
+                "inspector audit builder.toml",
+                "inspector audit builders/*.toml --online --format sarif > audit.sarif",
+            )
+        )
         super().format_epilog(ctx, formatter)
 
 
@@ -40,12 +46,6 @@ class _RulesEpilogCommand(click.Command):
 @click.argument("files", nargs=-1, required=True, metavar="FILE...")
 @click.option(
     "--online", is_flag=True, help="Also probe every run image and mirror in its registry."
-)
-@click.option(
-    "--format",
-    "output_format",
-    type=click.Choice(FORMATS),
-    help="Output: a table (default), one JSON document, or SARIF 2.1.0.  [--json = --format json]",
 )
 @click.option(
     "--fail-on",
@@ -60,7 +60,6 @@ class _RulesEpilogCommand(click.Command):
 def audit(
     files: tuple[str, ...],
     online: bool,
-    output_format: str | None,
     fail_on: str,
     **values: Any,
 ) -> None:
@@ -76,12 +75,9 @@ def audit(
     """
     from inspector.checks import audit as checks
     from inspector.checks.audit_rules import Level
-    from inspector.formats import json, sarif, table
+    from inspector.cli import output
 
-    if values["as_json"]:
-        if output_format not in (None, "json"):
-            raise click.UsageError(f"--json and --format {output_format} exclude each other")
-        output_format = "json"
+    out = output.choose(values, "audit")
     if values["pack_config"] and values["no_pack_config"]:
         raise click.UsageError("--pack-config and --no-pack-config exclude each other")
 
@@ -104,12 +100,18 @@ def audit(
     findings = checks.audit(builders, user, probes)
     level = None if fail_on == "none" else Level(fail_on)
     summary = checks.summarize(findings, len(files), level)
-    if output_format == "json":
-        json.dump(_document(findings, summary))
-    elif output_format == "sarif":
-        json.dump(sarif.document(findings))
-    else:
-        table.render([_table(findings, summary)])
+
+    def sarif() -> dict[str, Any]:
+        from inspector.formats import sarif
+
+        return sarif.document(findings)
+
+    output.emit(
+        out,
+        tables=lambda: [_table(findings, summary)],
+        document=lambda: _document(findings, summary),
+        sarif=sarif,
+    )
     raise SystemExit(1 if summary.failed else 0)
 
 

@@ -17,6 +17,7 @@ COMMANDS: dict[str, str] = {
     "rebase": "inspector.cli.images",
     "audit": "inspector.cli.audit",
     "sync": "inspector.cli.sync",
+    "schema": "inspector.cli.schema",
 }
 
 

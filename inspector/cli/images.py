@@ -20,7 +20,12 @@ def _tag_reference(text: str) -> Any:
     return ref
 
 
-@click.command()
+@click.command(
+    epilog=options.examples(
+        "inspector preflight registry.example.com/acme/app:1.0 -c builder.toml",
+        "inspector preflight registry.example.com/acme/app:1.0 -c builder.toml --format sarif",
+    )
+)
 @click.argument("app_image")
 @options.builder_options
 @options.registry_options
@@ -40,26 +45,41 @@ def preflight(app_image: str, **values: Any) -> None:
     Exit 0 when nothing fails, 1 when a check fails, 2 for bad input.
     """
     from inspector.checks.preflight import preflight as run_preflight
-    from inspector.formats import human, json, table
+    from inspector.cli import output
 
+    out = output.choose(values, "preflight")
     choice, user = options.builder_inputs(values)
     app = _tag_reference(app_image)
 
     async def job(client: Any) -> Any:
         builder = await online.load_builder(client, choice)
-        with online.progress(f"Checking the publish of {app_image}"):
+        with online.progress(f"Checking the publish of {app_image}", client):
             report = await run_preflight(
                 client, app, builder.run_images, user.mirrors_for, builder_image=builder.image
             )
             return await _pulled(client, report, user.registry_mirrors)
 
     report, pull = online.run(online.registry_options(values), job)
-    if values["as_json"]:
-        document = json.preflight(report)
+
+    def more_tables() -> Any:
+        from inspector.formats import human
+
+        return human.pull(pull)
+
+    def more_document(document: dict[str, Any]) -> dict[str, Any]:
+        from inspector.formats import json
+
         document["pull"] = json.pull(pull)
-        json.dump(document)
-    else:
-        table.render([*human.preflight(report), *human.pull(pull)])
+        return document
+
+    output.emit_report(
+        out,
+        "preflight",
+        report,
+        choice.config,
+        more_tables=more_tables,
+        more_document=more_document,
+    )
     raise SystemExit(0 if report.ok and (pull is None or pull.ok) else 1)
 
 
@@ -73,7 +93,12 @@ async def _pulled(client: Any, report: Any, registry_mirrors: Any) -> tuple[Any,
     return replace(report, check=checked), await pull_reference.probe_pull(client, checked)
 
 
-@click.command()
+@click.command(
+    epilog=options.examples(
+        "inspector rebase registry.example.com/acme/app:1.0",
+        "inspector rebase registry.example.com/acme/app:1.0 --fail-if-needed --json",
+    )
+)
 @click.argument("app_image")
 @click.option(
     "--platform",
@@ -111,15 +136,17 @@ def rebase(app_image: str, **values: Any) -> None:
     buildpacks metadata.
     """
     from inspector.checks.rebase import rebase as run_rebase
-    from inspector.formats import human, json, table
+    from inspector.cli import output
     from inspector.sources.image_config import check_platform
+
+    out = output.choose(values, "rebase")
 
     app = _tag_reference(app_image)
     check_platform(values["platform"])
     user = options.load_pack_config(values["pack_config"], values["no_pack_config"])
 
     async def job(client: Any) -> Any:
-        with online.progress(f"Reading {app_image} and its run image"):
+        with online.progress(f"Reading {app_image} and its run image", client):
             report = await run_rebase(
                 client,
                 app,
@@ -130,12 +157,14 @@ def rebase(app_image: str, **values: Any) -> None:
             return await _pulled(client, report, user.registry_mirrors)
 
     report, pull = online.run(online.registry_options(values), job)
-    if values["as_json"]:
-        document = json.rebase(report)
-        document["pull"] = json.pull(pull)
-        json.dump(document)
-    else:
-        table.render([*human.rebase(report), *human.pull(pull)])
+    from inspector.formats import human, json
+
+    def document() -> dict[str, Any]:
+        made = json.rebase(report)
+        made["pull"] = json.pull(pull)
+        return made
+
+    output.emit(out, tables=lambda: [*human.rebase(report), *human.pull(pull)], document=document)
     failed = not report.base_ok or (report.force_required and not values["force"])
     failed = failed or (pull is not None and not pull.ok)
     failed = failed or (values["fail_if_needed"] and report.rebase_needed is not False)

@@ -9,7 +9,12 @@ import click
 from inspector.cli import options
 
 
-@click.command()
+@click.command(
+    epilog=options.examples(
+        "inspector resolve registry.example.com/acme/app -c builder.toml",
+        "inspector resolve registry.example.com/acme/app --builder registry.example.com/builder",
+    )
+)
 @click.argument("app_image")
 @options.builder_options
 @options.mode_options
@@ -26,6 +31,8 @@ def resolve(
     builder_name: str | None,
     selector: str,
     as_json: bool,
+    output_format: str | None,
+    color: str,
     debug: bool,
     verbose: int,
     **registry: Any,
@@ -36,8 +43,11 @@ def resolve(
     reference applies your pack config's [registry-mirrors] to the pick, as pack does.
     """
     from inspector import reference, resolver
-    from inspector.formats import human, json, table
+    from inspector.cli import output
 
+    out = output.choose(
+        {"as_json": as_json, "output_format": output_format, "color": color}, "resolve"
+    )
     choice = options.builder_choice(builder_config, builder_image, platform)
     app = reference.parse(app_image)
     name = options.daemon_builder_name(daemon, builder_name, choice)
@@ -52,13 +62,19 @@ def resolve(
         selector=resolver.Selector(selector),
         registry_mirrors=user.registry_mirrors,
     )
-    if as_json:
-        json.dump(json.resolution(result))
-    else:
-        table.render(human.resolution(result))
+    from inspector.formats import human, json
+
+    output.emit(
+        out, tables=lambda: human.resolution(result), document=lambda: json.resolution(result)
+    )
 
 
-@click.command()
+@click.command(
+    epilog=options.examples(
+        "inspector builder -c builder.toml",
+        "inspector builder registry.example.com/example/builder:jammy --json",
+    )
+)
 @click.argument("image", required=False)
 @click.option("-c", "--builder-config", type=click.Path(dir_okay=False), help="A builder.toml.")
 @click.option("--platform", default="linux/amd64", show_default=True, help="Platform to read.")
@@ -72,6 +88,8 @@ def builder(
     pack_config: str | None,
     no_pack_config: bool,
     as_json: bool,
+    output_format: str | None,
+    color: str,
     debug: bool,
     verbose: int,
     **registry: Any,
@@ -80,15 +98,21 @@ def builder(
 
     IMAGE is read from its registry (no Docker daemon); the registry options apply to it.
     """
-    from inspector.formats import human, json, table
+    from inspector.cli import output
 
+    out = output.choose(
+        {"as_json": as_json, "output_format": output_format, "color": color}, "builder"
+    )
     choice = options.builder_choice(builder_config, image, platform)
     user = options.load_pack_config(pack_config, no_pack_config)
     loaded = _load_builder(choice, registry, verbose)
-    if as_json:
-        json.dump(json.builder_detail(loaded, user))
-    else:
-        table.render(human.builder_detail(loaded, user))
+    from inspector.formats import human, json
+
+    output.emit(
+        out,
+        tables=lambda: human.builder_detail(loaded, user),
+        document=lambda: json.builder_detail(loaded, user),
+    )
 
 
 def _load_builder(choice: options.BuilderChoice, registry: dict[str, Any], verbose: int) -> Any:

@@ -53,7 +53,7 @@ def _configure_logging(verbose: int) -> None:
 
 
 def make_client(opts: RegistryOptions) -> RegistryClient:
-    from inspector.registry import credentials, hosts
+    from inspector.registry import credentials, fdlimit, hosts
     from inspector.registry.client import RegistryClient
 
     _configure_logging(opts.verbose)
@@ -61,7 +61,8 @@ def make_client(opts: RegistryOptions) -> RegistryClient:
         hosts.load(opts.registry_config, opts.endpoints),
         credentials.Keychain.from_environment(),
         timeout=opts.timeout,
-        concurrency=opts.concurrency,
+        # Within the open-file limit (raised to the hard one first): see fdlimit.
+        concurrency=fdlimit.cap_concurrency(opts.concurrency),
         http2=opts.http2,
     )
 
@@ -70,11 +71,26 @@ def run(opts: RegistryOptions, job: Callable[[RegistryClient], Awaitable[T]]) ->
     """Run ``job`` with a fresh client that is closed afterwards."""
     import asyncio  # here, not at the top: `resolve` must start without it
 
+    from inspector.registry.fdlimit import TooManyOpenFiles
+
     client = make_client(opts)
 
     async def main() -> T:
         async with client:
-            return await job(client)
+            try:
+                return await job(client)
+            except TooManyOpenFiles:
+                # Every other request hits the same wall: stop them here, quietly, so
+                # the run ends with one line, not one traceback per task at shutdown
+                # (nor anyio's connection attempts that were cancelled before they ran).
+                import warnings
+
+                warnings.filterwarnings("ignore", "coroutine .* was never awaited")
+                others = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+                for task in others:
+                    task.cancel()
+                await asyncio.gather(*others, return_exceptions=True)
+                raise
 
     return asyncio.run(main())
 
@@ -93,16 +109,12 @@ async def load_builder(client: RegistryClient, choice: options.BuilderChoice) ->
 
 
 @contextmanager
-def progress(message: str) -> Iterator[None]:
-    """A spinner on stderr while probing, only when stderr is a terminal."""
-    import os
+def progress(message: str, client: RegistryClient | None = None) -> Iterator[None]:
+    """A spinner on stderr while probing, only when stderr is a terminal: probes done of
+    started and, when slow, the registries still pending (see ``cli/progress.py``)."""
+    from inspector.cli.progress import probing
 
-    if not sys.stderr.isatty() or "NO_COLOR" in os.environ:
-        yield
-        return
-    from rich.console import Console
-
-    with Console(stderr=True).status(message):
+    with probing(message, client):
         yield
 
 

@@ -26,8 +26,30 @@ def _stack(*decorators: Callable[[F], F]) -> Callable[[F], F]:
     return apply
 
 
+def examples(*lines: str) -> str:
+    """A command's help epilog: its examples, kept as written ("\\b": click does not
+    re-wrap the paragraph)."""
+    return "\b\nExamples:\n" + "\n".join(f"  {line}" for line in lines)
+
+
+FORMATS = ("table", "json", "sarif")
+COLOR_MODES = ("auto", "always", "never")
+
 output_options = _stack(
-    click.option("--json", "as_json", is_flag=True, help="Print one JSON document on stdout."),
+    click.option(
+        "--format",
+        "output_format",
+        type=click.Choice(FORMATS),
+        help="Output: a table (default), one JSON document, or SARIF 2.1.0.",
+    ),
+    click.option("--json", "as_json", is_flag=True, help="Same as --format json."),
+    click.option(
+        "--color",
+        type=click.Choice(COLOR_MODES),
+        default="auto",
+        show_default=True,
+        help="Colour tables: auto (a terminal, unless NO_COLOR is set; FORCE_COLOR forces).",
+    ),
     click.option("--debug", is_flag=True, hidden=True, help="Show tracebacks."),
     click.option("-v", "--verbose", count=True, help="Log requests to stderr (no secrets)."),
 )
@@ -126,14 +148,18 @@ registry_options = _stack(
         type=numbers.SECONDS,
         default=DEFAULT_TIMEOUT,
         show_default=True,
-        help="Seconds allowed for each request (connect and read), 0.1 to 3600.",
+        envvar="INSPECTOR_TIMEOUT",
+        help="Seconds allowed for each request (connect and read), 0.1 to 3600 "
+        "[env: INSPECTOR_TIMEOUT].",
     ),
     click.option(
         "--concurrency",
         type=numbers.CONCURRENCY,
         default=DEFAULT_CONCURRENCY,
         show_default=True,
-        help="Requests in flight at once, 1 to 1024.",
+        envvar="INSPECTOR_CONCURRENCY",
+        help="Requests in flight at once, 1 to 1024 (capped by the open-file limit) "
+        "[env: INSPECTOR_CONCURRENCY].",
     ),
 )
 

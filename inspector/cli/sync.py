@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
@@ -18,7 +17,12 @@ if TYPE_CHECKING:
 _REGISTRY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]+)?")
 
 
-@click.command()
+@click.command(
+    epilog=options.examples(
+        "inspector sync -c builder.toml --dry-run",
+        "inspector sync -c builder.toml --only mirror.example.org/example/run:jammy",
+    )
+)
 @options.builder_options
 @options.registry_options
 @click.option(
@@ -41,7 +45,8 @@ _REGISTRY = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]+)?")
 @options.referrers_option
 @options.output_options
 def sync(**values: Any) -> None:
-    """Copy each run image to its missing or stale mirrors, then verify the digests match.
+    """Make every mirror that is not identical to its run image identical, repairing broken
+    ones (missing children or blobs) even when the digest already matches; then verify.
 
     Copies are faithful (manifest bytes unchanged, so digests are identical); blobs the
     mirror already has are skipped, blobs on the same registry are mounted, others are
@@ -53,7 +58,9 @@ def sync(**values: Any) -> None:
     """
     from inspector.checks import sync as syncing
     from inspector.checks.mirrors import mirrors as run_mirrors
-    from inspector.formats import attachments, human, json, table
+    from inspector.cli import output
+
+    out = output.choose(values, "sync")
 
     if values["concurrency"] < 2:
         raise click.BadParameter(
@@ -76,8 +83,9 @@ def sync(**values: Any) -> None:
         builder = await online.load_builder(client, choice)
         builders.append(builder)
         syncing.check_only(builder.run_images, user.mirrors_for, only)
-        with online.progress("Probing run images and mirrors"):
-            report = await run_mirrors(client, builder.run_images, user.mirrors_for)
+        with online.progress("Probing run images and mirrors", client):
+            # Deep: a mirror that lost a blob is broken and must be repaired.
+            report = await run_mirrors(client, builder.run_images, user.mirrors_for, deep=True)
         scope = only
         plan_only = dry_run
         if unguarded and not dry_run:
@@ -122,11 +130,20 @@ def sync(**values: Any) -> None:
     # server's flow-control window (Go's default: 1 MB per stream), which caps an upload
     # at that much per round trip.
     report, attached = online.run(online.registry_options(values, http2=False), job)
-    if values["as_json"]:
-        document = config_warnings.annotate(json.sync(report), builders)
-        json.dump(attachments.add_to_sync(document, attached) if attached else document)
-    else:
-        table.render(human.sync(report) + (attachments.sync_tables(attached) if attached else []))
+    from inspector.formats import attachments, human, json
+
+    def document() -> dict[str, Any]:
+        made = config_warnings.annotate(json.sync(report), builders)
+        return attachments.add_to_sync(made, attached) if attached else made
+
+    output.emit(
+        out,
+        tables=lambda: [
+            *human.sync(report),
+            *(attachments.sync_tables(attached) if attached else []),
+        ],
+        document=document,
+    )
     for reason in refused:
         click.echo(f"inspector: sync: {reason}", err=True)
     ok = report.ok and not refused and (attached is None or attached.ok)
@@ -148,16 +165,8 @@ def _allowed_registries(values: tuple[str, ...]) -> frozenset[str]:
 
 def _on_registries(report: Any, allowed: frozenset[str], only: tuple[str, ...]) -> tuple[str, ...]:
     """The mirrors (as written) on an allowed registry, within ``--only`` if given."""
-    from inspector.reference import ReferenceError, parse
+    from inspector.checks.sync import matches
     from inspector.registry.hosts import canonical
-
-    def named(value: str, reference: str, normalized: str | None) -> bool:
-        if value == reference:
-            return True
-        try:
-            return normalized is not None and parse(value).normalized == normalized
-        except ReferenceError:
-            return False
 
     chosen: list[str] = []
     for group in report.run_images:
@@ -166,53 +175,78 @@ def _on_registries(report: Any, allowed: frozenset[str], only: tuple[str, ...]) 
             ref = candidate.ref
             if ref is None or canonical(ref.registry.lower()) not in allowed:
                 continue
-            if only and not any(named(v, candidate.reference, candidate.normalized) for v in only):
+            named = (matches(v, candidate.reference, candidate.normalized) for v in only)
+            if only and not any(named):
                 continue
             chosen.append(candidate.reference)
     return tuple(dict.fromkeys(chosen))
 
 
 class _RichTask:
-    def __init__(self, bar: Progress, task: TaskID) -> None:
-        self._bar, self._task = bar, task
+    def __init__(self, progress: _RichProgress, task: TaskID) -> None:
+        self._progress, self._task = progress, task
 
     def advance(self, count: int) -> None:
-        self._bar.advance(self._task, count)
+        self._progress.bar.advance(self._task, count)
 
     def done(self) -> None:
-        self._bar.stop_task(self._task)
+        self._progress.bar.stop_task(self._task)
+        self._progress.finished(self._task)
 
 
 class _RichProgress:
+    """Byte bars per mirror under one phase line: planning (reading the run image and
+    what each mirror lacks), copying, then writing manifests and verifying."""
+
+    PLANNING = "Planning: reading the run image and what each mirror lacks"
+    COPYING = "Copying blobs"
+    VERIFYING = "Writing manifests, moving tags, verifying"
+
     def __init__(self, bar: Progress) -> None:
-        self._bar = bar
+        self.bar = bar
+        self._phase = bar.add_task(self.PLANNING, total=None)
+        self._active: set[TaskID] = set()
 
     def task(self, description: str, total: int) -> _RichTask:
-        return _RichTask(self._bar, self._bar.add_task(description, total=total))
+        from inspector.formats.escape import escape
+
+        task = self.bar.add_task(escape(description), total=total)
+        self._active.add(task)
+        self.bar.update(self._phase, description=self.COPYING)
+        return _RichTask(self, task)
+
+    def finished(self, task: TaskID) -> None:
+        self._active.discard(task)
+        if not self._active:
+            self.bar.update(self._phase, description=self.VERIFYING)
 
 
 @contextmanager
 def _progress(*, enabled: bool) -> Iterator[_RichProgress | None]:
-    """Byte progress bars on stderr, only when stderr is a terminal."""
-    if not enabled or not sys.stderr.isatty():
+    """Phase and byte progress on stderr, only when stderr is a terminal."""
+    from inspector.cli.progress import stderr_console
+
+    console = stderr_console() if enabled else None
+    if console is None:
         yield None
         return
-    from rich.console import Console
     from rich.progress import (
         BarColumn,
         DownloadColumn,
         Progress,
+        SpinnerColumn,
         TextColumn,
         TimeRemainingColumn,
         TransferSpeedColumn,
     )
 
     columns = (
-        TextColumn("{task.description}"),
+        SpinnerColumn(finished_text=" "),
+        TextColumn("{task.description}", markup=False),  # references are not markup
         BarColumn(),
         DownloadColumn(),
         TransferSpeedColumn(),
         TimeRemainingColumn(),
     )
-    with Progress(*columns, console=Console(stderr=True)) as bar:
+    with Progress(*columns, console=console, transient=True) as bar:
         yield _RichProgress(bar)

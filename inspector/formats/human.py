@@ -133,16 +133,80 @@ def short_digest(digest: str | None) -> str:
 
 
 def sync_cell(e: Evaluated) -> str:
-    if e.in_sync is None:
-        return "-"
-    if e.in_sync:
-        return "yes"
-    differing = [p.platform for p in e.platforms if not p.in_sync]
-    return f"NO ({', '.join(differing)})" if differing else "NO"
+    """The verdict word, with the platforms it concerns."""
+    if e.sync is None:
+        return "unverified" if e.unchecked else "-"
+    word = e.sync.value
+    if e.sync.value in ("identical", "equivalent"):
+        return f"yes ({word})"
+    differing = [
+        p.platform
+        for p in e.platforms
+        if p.state.value == "different" and p.platform != "single manifest"
+    ]
+    missing = [p.platform for p in e.platforms if p.state.value == "missing"]
+    if differing:
+        return f"NO: {word} ({', '.join(differing)})"
+    if missing and e.sync.value == "partial":
+        return f"NO: {word} (lacks {', '.join(missing)})"
+    return f"NO: {word}"
+
+
+MAX_PROBLEMS_SHOWN = 5
+
+
+def explain(e: Evaluated) -> list[str]:
+    """What is wrong with one candidate, in words, and what it means for a build."""
+    name = e.candidate.reference
+    if e.sync is None:
+        return [f"{name}: could not verify: {u}" for u in e.unchecked[:MAX_PROBLEMS_SHOWN]]
+    lines: list[str] = []
+    verdict = e.sync.value
+    if verdict == "broken":
+        where = (
+            "in the run image itself" if e.candidate.source.value == "image" else "on the mirror"
+        )
+        for problem in e.problems[:MAX_PROBLEMS_SHOWN]:
+            lines.append(f"{name}: broken: {problem} {where}: {problem.impact}")
+        if len(e.problems) > MAX_PROBLEMS_SHOWN:
+            lines.append(f"{name}: ... and {len(e.problems) - MAX_PROBLEMS_SHOWN} more missing")
+    elif verdict == "partial":
+        missing = [p.platform for p in e.platforms if p.state.value == "missing"]
+        served = [p.platform for p in e.platforms if p.state.value == "same"]
+        if e.platforms and len(served) == 1 and not _is_index(e):
+            head = f"serves only {served[0]} (= the run image's {served[0]})"
+        else:
+            head = f"serves {', '.join(served)}"
+        lines.append(f"{name}: partial: {head}: {', '.join(missing)} builds would fail")
+    elif verdict == "stale":
+        for p in e.platforms:
+            if p.state.value == "different" and p.platform == "single manifest":
+                lines.append(
+                    f"{name}: stale: serves {p.digest}, the run image {p.run_image_digest}: "
+                    "builds get other bits"
+                )
+            elif p.state.value == "different":
+                lines.append(
+                    f"{name}: stale: {p.platform} is {p.digest} on the mirror, "
+                    f"{p.run_image_digest} on the run image: {p.platform} builds get other bits"
+                )
+        if not lines:
+            lines.append(f"{name}: stale: {'; '.join(e.notes)}: builds get other bits")
+    elif verdict == "equivalent":
+        lines.append(f"{name}: equivalent (note): {'; '.join(e.notes)}")
+    for note in e.notes:
+        if note.startswith("no ") and e.pick_platform:
+            lines.append(f"{name}: {note}")
+    return lines
+
+
+def _is_index(e: Evaluated) -> bool:
+    media_type = e.probe.media_type or ""
+    return "index" in media_type or "manifest.list" in media_type
 
 
 def status_cell(e: Evaluated) -> str:
-    detail = f": {e.probe.detail}" if e.probe.detail and e.probe.status.value != "missing" else ""
+    detail = f": {e.probe.detail}" if e.probe.detail else ""
     return f"{e.probe.status.value}{detail}"
 
 
@@ -167,7 +231,8 @@ def check(report: CheckReport) -> list[Table]:
     )
     columns = ["#", "reference", "source", "on preferred", "status", "digest", "in sync", ""]
     marked = frozenset(i for i, e in enumerate(report.results) if e.candidate.selected)
-    return [Table(title, columns, rows, marked=marked, notes=[report.verdict()])]
+    notes = [line for e in report.results for line in explain(e)]
+    return [Table(title, columns, rows, marked=marked, notes=[*notes, report.verdict()])]
 
 
 def mirrors(report: MirrorsReport) -> list[Table]:
@@ -179,15 +244,21 @@ def mirrors(report: MirrorsReport) -> list[Table]:
                 e.candidate.source.value,
                 status_cell(e),
                 short_digest(e.probe.digest),
-                "(reference)" if e is group.image else sync_cell(e),
+                _reference_cell(e) if e is group.image else sync_cell(e),
             ]
             for e in (group.image, *group.mirrors)
         ]
         title = f"Run image #{index + 1}: {group.image.candidate.reference}"
         columns = ["reference", "source", "status", "digest", "in sync"]
-        tables.append(Table(title, columns, rows))
+        notes = [line for e in (group.image, *group.mirrors) for line in explain(e)]
+        tables.append(Table(title, columns, rows, notes=notes))
     tables.append(Table("", [], [], notes=[report.verdict()]))
     return tables
+
+
+def _reference_cell(e: Evaluated) -> str:
+    """The run image is the reference; it can still be broken itself."""
+    return "(reference)" if e.sync is None or e.in_sync else f"(reference) {sync_cell(e)}"
 
 
 if TYPE_CHECKING:

@@ -19,18 +19,20 @@ if TYPE_CHECKING:  # the check modules pull in httpx; offline commands never nee
     from inspector.checks.rebase import RebaseReport
 
 
-# The version of every JSON document's shape ("schema_version"); one constant for all.
-SCHEMA_VERSION = "1"
-
-
 def error(message: str) -> dict[str, Any]:
-    """The document for bad input under ``--json`` (contract: "Output, errors in JSON")."""
-    return {"schema_version": SCHEMA_VERSION, "error": {"message": message}}
+    """The document for bad input under ``--json`` (contract: "Output, errors in JSON");
+    ``dump`` puts ``schema_version`` first."""
+    return {"error": {"message": message}}
 
 
-def dump(document: dict[str, Any], stream: TextIO | None = None) -> None:
-    """One JSON document on stdout, nothing else."""
+def dump(document: dict[str, Any], stream: TextIO | None = None, *, versioned: bool = True) -> None:
+    """One JSON document on stdout, nothing else; ``schema_version`` first (not in SARIF,
+    whose own schema names its version)."""
     stream = stream or sys.stdout
+    if versioned and "schema_version" not in document:
+        from inspector.formats.schema import SCHEMA_VERSION
+
+        document = {"schema_version": SCHEMA_VERSION, **document}
     json.dump(document, stream, indent=2)
     stream.write("\n")
 
@@ -65,7 +67,8 @@ def resolution(r: Resolution) -> dict[str, Any]:
         # What pack pulls for the pick: the pick through pack's [registry-mirrors].
         "pull_reference": r.pull_reference,
         **({"pull_error": r.pull_error} if r.pull_error else {}),
-        **({"error": r.error} if r.error else {}),
+        # Not "error": that key is the bad-input document's (contract).
+        **({"selection_error": r.error} if r.error else {}),
         "candidates": [candidate(c, r) for c in r.candidates],
     }
 
@@ -128,15 +131,24 @@ def evaluated(e: Evaluated) -> dict[str, Any]:
         document["detail"] = e.probe.detail
     if e.probe.http_status is not None:
         document["http_status"] = e.probe.http_status
-    if e.platforms:
-        document["platforms"] = {
-            p.platform: {
-                "digest": p.digest,
-                "run_image_digest": p.run_image_digest,
-                "in_sync": p.in_sync,
-            }
-            for p in e.platforms
+    document["sync"] = e.sync.value if e.sync is not None else None
+    document["platforms"] = [
+        {
+            "platform": p.platform,
+            "digest": p.digest,
+            "run_image_digest": p.run_image_digest,
+            "state": p.state.value,
         }
+        for p in e.platforms
+    ]
+    document["problems"] = [str(p) for p in e.problems]
+    if e.notes:
+        document["notes"] = list(e.notes)
+    if e.unchecked:
+        document["unchecked"] = list(e.unchecked)
+    if e.pick_platform:
+        document["verified_platform"] = e.pick_platform
+        document["platform_found"] = e.pick_found
     return document
 
 
@@ -147,6 +159,10 @@ def check(report: CheckReport) -> dict[str, Any]:
     ]
     document["run_image_digest"] = report.run_image.probe.digest
     document["in_sync"] = report.in_sync
+    document["ok"] = report.ok
+    document["strict"] = report.strict
+    document["deep"] = report.deep
+    document["platform"] = report.platform
     document["verdict"] = report.verdict()
     return document
 
@@ -172,6 +188,9 @@ def mirrors(report: MirrorsReport) -> dict[str, Any]:
             for group in report.run_images
         ],
         "in_sync": report.in_sync,
+        "ok": report.ok,
+        "strict": report.strict,
+        "deep": report.deep,
         "verdict": report.verdict(),
     }
 
@@ -301,25 +320,7 @@ def pull(p: PullCheck | None) -> dict[str, Any] | None:
     }
     if p.error is not None:
         document["error"] = p.error
-    if p.probe is not None:
-        document.update(
-            {
-                "status": p.probe.status.value,
-                "digest": p.probe.digest,
-                "media_type": p.probe.media_type,
-                "run_image_digest": p.run_image_digest,
-                "in_sync": p.in_sync,
-            }
-        )
-        if p.probe.detail:
-            document["detail"] = p.probe.detail
-        if p.platforms:
-            document["platforms"] = {
-                d.platform: {
-                    "digest": d.digest,
-                    "run_image_digest": d.run_image_digest,
-                    "in_sync": d.in_sync,
-                }
-                for d in p.platforms
-            }
+    if p.result is not None:
+        document.update(evaluated(p.result))
+        document["run_image_digest"] = p.run_image_digest
     return document

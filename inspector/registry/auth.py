@@ -6,17 +6,23 @@ anonymously or with the user's credentials, then retry once). Tokens are cached 
 (service, scope) for the run, honouring ``expires_in``, and one lock per key makes
 concurrent requests share a single token fetch.
 
-The realm is named by the registry, so it is untrusted: it must be HTTPS unless the
-registry itself is plain HTTP, and it may not point at a loopback or private address
-unless the registry does too (go-containerregistry fixed this SSRF); a redirect from the
-token server must pass the same checks, and a token request that carries a secret in its
-body (an identity token POST) never follows a redirect to another origin (httpx would
-re-send the body on a 307/308). Only the user's credentials for *this* registry
-ever go to its realm. A credential or token that is not a valid header value (a stray
-newline, CR, NUL or surrounding space) is refused before it is sent, by a message that
-does not quote it. No ``Authorization`` header (credentials or token) is sent over
-plain HTTP to a non-loopback host, and a challenge from another origin (after a
-redirect) is not followed. Tokens live in this object only, for the run.
+The realm is named by the registry, so it is untrusted: it must be HTTPS unless the registry
+itself is plain HTTP, and it may not point at a loopback or private address unless the
+registry does too (go-containerregistry fixed this SSRF); a redirect from the token server
+must pass the same checks, and a token request that carries a secret in its body (an
+identity token POST) never follows a redirect to another origin (httpx would re-send the
+body on a 307/308); see :mod:`inspector.registry.policy`. Only the user's credentials for
+*this* registry ever go to its realm. A credential or token that is not a valid header value
+(a stray newline, CR, NUL or surrounding space) is refused before it is sent, by a message
+that does not quote it. No ``Authorization`` header (credentials or token) is sent over
+plain HTTP to a non-loopback host, and a challenge from another origin (after a redirect) is
+not followed. Tokens live in this object only, for the run.
+
+The token request is yielded from the flow, as httpx's own flows do: it goes through the
+client's hooks (the plain-HTTP and realm policy, on every redirect too), is retried by the
+one retry policy (a token server's 503 is waited out like a registry's), is counted, and the
+flow can be stepped in tests with ``flow.asend()``, no network. Its body is capped by the
+transport (``BODY_LIMIT`` extension).
 
 The token scope of a request is carried as data, in the request's ``SCOPE_EXTENSION``
 extension (set by the client from the reference, as go-containerregistry's
@@ -26,18 +32,38 @@ extension (set by the client from the reference, as go-containerregistry's
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 import time
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from dataclasses import dataclass, field
 from enum import Enum
 
 import httpx
 
-from inspector.errors import InspectorError
 from inspector.registry.credentials import Credential
-from inspector.registry.hosts import is_loopback_host, is_private_host
+from inspector.registry.defaults import DEFAULT_TIMEOUT
+from inspector.registry.errors import TOKEN_REQUEST, AuthError, RealmUnreachableError
+from inspector.registry.policy import (
+    TokenRequest,
+    check_realm,
+    may_send_secret,
+    origin_key,
+    same_origin,
+)
+from inspector.registry.retry import delay, should_retry
+from inspector.registry.transport import BODY_LIMIT
+
+__all__ = [  # AuthError and its kin live in errors.py; importable from here as before
+    "AuthError",
+    "RealmUnreachableError",
+    "RegistryAuth",
+    "may_send_secret",
+    "parse_challenge",
+    "repository_scope",
+    "scope_for",
+]
 
 MAX_TOKEN_RESPONSE_BYTES = 1024 * 1024  # a token answer is a few KiB; a realm is untrusted
 MAX_TOKEN_REDIRECTS = 5
@@ -57,18 +83,6 @@ class Sent(Enum):
     BASIC = "basic"
     CACHED_TOKEN = "cached token"
     FRESH_TOKEN = "fresh token"
-
-
-class AuthError(InspectorError):
-    """The registry or its token server refused us; ``status`` is the HTTP status."""
-
-    def __init__(self, status: int, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
-
-
-class RealmUnreachableError(AuthError):
-    """The token server could not be reached at all (a network failure, not a refusal)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,28 +129,22 @@ def valid_header_value(value: str) -> bool:
     return _HEADER_VALUE.fullmatch(value) is not None
 
 
-def may_send_secret(url: httpx.URL) -> bool:
-    """Credentials travel over HTTPS, or plain HTTP only to loopback."""
-    return url.scheme == "https" or is_loopback_host(str(url.host))
-
-
-def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
-    default = {"http": 80, "https": 443}.get(url.scheme)
-    return url.scheme, url.host, url.port or default
-
-
 class RegistryAuth(httpx.Auth):
-    """Authentication for one registry; shared by every request to it in a run."""
+    """Authentication for one registry; shared by every request to it in a run.
+    ``on_token_request`` is called for every token request sent (retries included)."""
 
     def __init__(
         self,
-        client: httpx.AsyncClient,
         endpoint: httpx.URL,
         credential: Credential | None,
+        *,
+        timeout: float = DEFAULT_TIMEOUT,
+        on_token_request: Callable[[], None] | None = None,
     ) -> None:
-        self._client = client
         self._endpoint = endpoint
         self._credential = credential
+        self._timeout = timeout
+        self._on_token_request = on_token_request
         self.challenge: Challenge | None = None
         self._tokens: dict[tuple[str, str], tuple[str, float]] = {}
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
@@ -145,18 +153,23 @@ class RegistryAuth(httpx.Auth):
     def learn(self, response: httpx.Response) -> None:
         """Remember the registry's challenge (from the ``/v2/`` ping or any 401) — only
         the registry's own: a ping redirected elsewhere may not say where credentials go."""
-        if response.status_code == 401 and _origin(response.request.url) == _origin(self._endpoint):
+        if response.status_code == 401 and same_origin(response.request.url, self._endpoint):
             self.challenge = parse_challenge(response.headers.get("www-authenticate"))
 
     async def async_auth_flow(
         self, request: httpx.Request
     ) -> AsyncGenerator[httpx.Request, httpx.Response]:
         scope = scope_for(request)
-        sent = await self._authorize(request, self.challenge, scope, refresh=False)
+        first = _Outcome()
+        steps = self._authorize(request, self.challenge, scope, first, refresh=False)
+        async with contextlib.aclosing(steps):
+            step = await anext(steps, None)
+            while step is not None:
+                step = await _asend(steps, (yield step))
         response = yield request
         if response.status_code != 401:
             return
-        if _origin(response.request.url) != _origin(request.url):
+        if not same_origin(response.request.url, request.url):
             return  # a redirect's target may not name where our credentials go
         challenge = parse_challenge(response.headers.get("www-authenticate"))
         if challenge is None:
@@ -169,9 +182,16 @@ class RegistryAuth(httpx.Auth):
         # fetched just now for that very scope was already refused: fetching it again
         # with the same credentials gets the same grants and only costs round trips.
         wanted = challenge.params.get("scope") or scope
-        if sent is Sent.FRESH_TOKEN and wanted == scope:
+        if first.sent is Sent.FRESH_TOKEN and wanted == scope:
             return
-        if not await self._authorize(request, challenge, wanted, refresh=sent is not Sent.NOTHING):
+        second = _Outcome()
+        refresh = first.sent is not Sent.NOTHING
+        steps = self._authorize(request, challenge, wanted, second, refresh=refresh)
+        async with contextlib.aclosing(steps):
+            step = await anext(steps, None)
+            while step is not None:
+                step = await _asend(steps, (yield step))
+        if second.sent is Sent.NOTHING:
             return
         yield request
 
@@ -180,15 +200,17 @@ class RegistryAuth(httpx.Auth):
         request: httpx.Request,
         challenge: Challenge | None,
         scope: str | None,
+        outcome: _Outcome,
         *,
         refresh: bool,
-    ) -> Sent:
-        """Set the Authorization header the challenge asks for, and say what was set."""
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        """Set the Authorization header the challenge asks for, yielding the token
+        requests that takes, and record in ``outcome`` what was set."""
         if challenge is None:
-            return Sent.NOTHING
+            return
         credential = self._credential
         if challenge.scheme == "basic" and credential is None:
-            return Sent.NOTHING
+            return
         if not may_send_secret(request.url):
             raise AuthError(
                 401, f"not sending credentials or tokens over plain HTTP to {request.url.host}"
@@ -198,8 +220,25 @@ class RegistryAuth(httpx.Auth):
             request.headers["Authorization"] = httpx.BasicAuth(
                 credential.username, credential.password
             )._auth_header
-            return Sent.BASIC
-        token, fresh = await self._token(challenge, scope or "", refresh=refresh)
+            outcome.sent = Sent.BASIC
+            return
+        scope = scope or ""
+        service = challenge.params.get("service", "")
+        key = (service, scope)
+        async with self._locks.setdefault(key, asyncio.Lock()):
+            cached = self._tokens.get(key)
+            if cached and not refresh and cached[1] > time.monotonic():
+                token, outcome.sent = cached[0], Sent.CACHED_TOKEN
+            else:
+                fetched = _Token()
+                steps = self._fetch_token(challenge, service, scope, fetched)
+                async with contextlib.aclosing(steps):
+                    step = await anext(steps, None)
+                    while step is not None:
+                        step = await _asend(steps, (yield step))
+                token, lifetime = fetched.value, fetched.lifetime
+                self._tokens[key] = (token, time.monotonic() + lifetime - TOKEN_EXPIRY_MARGIN)
+                outcome.sent = Sent.FRESH_TOKEN
         if not valid_header_value(token):
             # Never quoted: h11's own error would print the whole header, token included.
             where = "token from the token server"
@@ -211,85 +250,21 @@ class RegistryAuth(httpx.Auth):
                 "(control character or surrounding space); not sent",
             )
         request.headers["Authorization"] = f"Bearer {token}"
-        return Sent.FRESH_TOKEN if fresh else Sent.CACHED_TOKEN
-
-    async def _token(self, challenge: Challenge, scope: str, *, refresh: bool) -> tuple[str, bool]:
-        """A token for ``scope``, and whether it was fetched by this call."""
-        service = challenge.params.get("service", "")
-        key = (service, scope)
-        lock = self._locks.setdefault(key, asyncio.Lock())
-        async with lock:
-            cached = self._tokens.get(key)
-            if cached and not refresh and cached[1] > time.monotonic():
-                return cached[0], False
-            token, lifetime = await self._fetch_token(challenge, service, scope)
-            self._tokens[key] = (token, time.monotonic() + lifetime - TOKEN_EXPIRY_MARGIN)
-            return token, True
 
     def _is_registry_token(self, token: str) -> bool:
         credential = self._credential
         return credential is not None and credential.registry_token == token
 
-    def _check_realm(self, realm: str) -> httpx.URL:
-        try:
-            url = httpx.URL(realm)
-            host = url.host  # decoded lazily: a malformed IDNA label raises only here
-        except (httpx.InvalidURL, ValueError):  # idna's errors are ValueErrors
-            raise AuthError(401, "token realm is not a valid URL") from None
-        if url.scheme not in ("https", "http") or not host:
-            raise AuthError(401, "token realm is not an http(s) URL")
-        if url.scheme == "http" and self._endpoint.scheme != "http":
-            raise AuthError(401, f"refused plain-HTTP token realm {host} for an HTTPS registry")
-        if is_private_host(host) and not is_private_host(self._endpoint.host):
-            raise AuthError(401, f"refused token realm on private address {host}")
-        return url
-
-    async def _send_token_request(self, request: httpx.Request) -> tuple[int, bytes]:
-        """Send, following redirects only to URLs that pass the realm checks (httpx drops
-        the Authorization header when one leaves the origin); read at most 1 MiB."""
-        for _ in range(MAX_TOKEN_REDIRECTS + 1):
-            try:
-                response = await self._client.send(request, stream=True, follow_redirects=False)
-            except httpx.TimeoutException:
-                raise RealmUnreachableError(
-                    0, f"token server {request.url.host}: timed out"
-                ) from None
-            except httpx.TransportError as error:
-                raise RealmUnreachableError(
-                    0, f"token server {request.url.host}: {type(error).__name__}"
-                ) from None
-            try:
-                following = response.next_request
-                if following is not None:
-                    self._check_realm(str(following.url))
-                    if _origin(following.url) != _origin(request.url):
-                        if request.method != "GET":
-                            # The body (an identity token) would go to the other origin.
-                            raise AuthError(
-                                502,
-                                f"token server redirected a {request.method} to another "
-                                f"origin ({following.url.host}); not followed",
-                            )
-                        following.headers.pop("Authorization", None)
-                    request = following
-                    continue
-                return response.status_code, await _read_limited(response)
-            finally:
-                await response.aclose()
-        raise AuthError(502, "token server redirected too many times")
-
-    async def _fetch_token(self, challenge: Challenge, service: str, scope: str) -> tuple[str, int]:
-        realm = challenge.params.get("realm")
-        if not realm:
-            raise AuthError(401, "bearer challenge without a realm")
-        url = self._check_realm(realm)
-        credential = self._credential if may_send_secret(url) else None
-        if credential is not None and credential.registry_token:
-            return credential.registry_token, DEFAULT_TOKEN_LIFETIME
-        # A challenge may name several scopes, space-separated: one parameter each.
-        pairs: list[tuple[str, str | int | float | bool | None]] = [("service", service)]
-        pairs.extend(("scope", item) for item in scope.split())
-        params = httpx.QueryParams([p for p in pairs if p[1]])
+    def _token_request(
+        self, url: httpx.URL, service: str, scope: str, credential: Credential | None
+    ) -> httpx.Request:
+        # Marked, so the policy hook checks it and every redirect of it (httpx copies
+        # extensions to a redirect), and the transport caps its body.
+        extensions: dict[str, object] = {
+            BODY_LIMIT: MAX_TOKEN_RESPONSE_BYTES + 1,
+            # Built here, not by the client: the connect and read bounds must be set too.
+            "timeout": httpx.Timeout(self._timeout).as_dict(),
+        }
         if credential is not None and credential.identity_token:
             # An identity token is an OAuth2 refresh token (docker login with a helper).
             form = {
@@ -299,44 +274,110 @@ class RegistryAuth(httpx.Auth):
                 "service": service,
                 "scope": scope,
             }
-            request = self._client.build_request("POST", url, data=form)
-        else:
-            request = self._client.build_request("GET", url, params=params)
-            if credential is not None and (credential.username or credential.password):
-                request.headers["Authorization"] = httpx.BasicAuth(
-                    credential.username, credential.password
-                )._auth_header
-        self.token_requests += 1
-        status, content = await self._send_token_request(request)
-        if status in (401, 403):
-            who = "the credentials" if credential else "anonymous access"
-            raise AuthError(status, f"token server refused {who} for {scope}")
-        if status != 200:
-            raise AuthError(status, f"token server answered {status}")
-        try:
-            body = json.loads(content)
-        except (ValueError, RecursionError):
-            raise AuthError(502, "token server answered with invalid JSON") from None
-        token = body.get("token") or body.get("access_token") if isinstance(body, dict) else None
-        if not isinstance(token, str) or not token:
-            raise AuthError(502, "token server answered without a token")
-        lifetime = body.get("expires_in")
-        if not isinstance(lifetime, int) or lifetime <= TOKEN_EXPIRY_MARGIN:
-            lifetime = DEFAULT_TOKEN_LIFETIME
-        return token, lifetime
+            extensions[TOKEN_REQUEST] = TokenRequest(self._endpoint, origin_key(url), "POST")
+            return httpx.Request("POST", url, data=form, extensions=extensions)
+        # A challenge may name several scopes, space-separated: one parameter each.
+        pairs: list[tuple[str, str | int | float | bool | None]] = [("service", service)]
+        pairs.extend(("scope", item) for item in scope.split())
+        params = httpx.QueryParams([p for p in pairs if p[1]])
+        extensions[TOKEN_REQUEST] = TokenRequest(self._endpoint, origin_key(url), "GET")
+        request = httpx.Request("GET", url, params=params, extensions=extensions)
+        if credential is not None and (credential.username or credential.password):
+            request.headers["Authorization"] = httpx.BasicAuth(
+                credential.username, credential.password
+            )._auth_header
+        return request
+
+    async def _fetch_token(
+        self, challenge: Challenge, service: str, scope: str, fetched: _Token
+    ) -> AsyncGenerator[httpx.Request, httpx.Response]:
+        """Yield the token request (again after a retryable answer, or to follow a
+        redirect httpx did not follow) until the token server answers; fill ``fetched``."""
+        realm = challenge.params.get("realm")
+        if not realm:
+            raise AuthError(401, "bearer challenge without a realm")
+        url = check_realm(realm, self._endpoint)
+        credential = self._credential if may_send_secret(url) else None
+        if credential is not None and credential.registry_token:
+            fetched.value, fetched.lifetime = credential.registry_token, DEFAULT_TOKEN_LIFETIME
+            return
+        request = self._token_request(url, service, scope, credential)
+        attempt, hops = 1, 0
+        while True:
+            self.token_requests += 1
+            if self._on_token_request is not None:
+                self._on_token_request()
+            response = yield request
+            following = response.next_request  # set only when httpx did not follow it
+            # Read (capped by the transport), not closed: httpx reads it after us.
+            if following is not None and hops < MAX_TOKEN_REDIRECTS:
+                await response.aread()
+                if not same_origin(following.url, request.url):
+                    following.headers.pop("Authorization", None)
+                request, hops = following, hops + 1
+                continue
+            if following is not None:
+                raise AuthError(502, "token server redirected too many times")
+            if should_retry(request.method, response, attempt):
+                await response.aread()
+                await asyncio.sleep(delay(attempt, response, self._timeout))
+                attempt += 1
+                continue
+            fetched.value, fetched.lifetime = await _read_token(response, credential, scope)
+            return
 
 
-async def _read_limited(response: httpx.Response) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
+@dataclass
+class _Outcome:
+    """What :meth:`RegistryAuth._authorize` put on a request."""
+
+    sent: Sent = Sent.NOTHING
+
+
+@dataclass
+class _Token:
+    value: str = ""
+    lifetime: int = DEFAULT_TOKEN_LIFETIME
+
+
+async def _asend(
+    steps: AsyncGenerator[httpx.Request, httpx.Response], response: httpx.Response
+) -> httpx.Request | None:
+    """The next request ``steps`` yields for ``response``; ``None`` once it is done."""
     try:
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > MAX_TOKEN_RESPONSE_BYTES:
-                raise AuthError(502, "token server answer is too large")
-            chunks.append(chunk)
+        return await steps.asend(response)
+    except StopAsyncIteration:
+        return None
+
+
+async def _read_token(
+    response: httpx.Response, credential: Credential | None, scope: str
+) -> tuple[str, int]:
+    """The token and its lifetime from the token server's answer (at most 1 MiB)."""
+    try:
+        content = await response.aread()
     except httpx.TimeoutException:
-        raise RealmUnreachableError(0, "token server: timed out") from None
+        raise RealmUnreachableError(0, f"token server {response.url.host}: timed out") from None
     except (httpx.TransportError, httpx.DecodingError) as error:
         raise AuthError(502, f"token server answer cut short ({type(error).__name__})") from None
-    return b"".join(chunks)
+    finally:
+        await response.aclose()
+    if len(content) > MAX_TOKEN_RESPONSE_BYTES:
+        raise AuthError(502, "token server answer is too large")
+    status = response.status_code
+    if status in (401, 403):
+        who = "the credentials" if credential else "anonymous access"
+        raise AuthError(status, f"token server refused {who} for {scope}")
+    if status != 200:
+        raise AuthError(status, f"token server answered {status}")
+    try:
+        body = json.loads(content)
+    except (ValueError, RecursionError):
+        raise AuthError(502, "token server answered with invalid JSON") from None
+    token = body.get("token") or body.get("access_token") if isinstance(body, dict) else None
+    if not isinstance(token, str) or not token:
+        raise AuthError(502, "token server answered without a token")
+    lifetime = body.get("expires_in")
+    if not isinstance(lifetime, int) or lifetime <= TOKEN_EXPIRY_MARGIN:
+        lifetime = DEFAULT_TOKEN_LIFETIME
+    return token, lifetime

@@ -22,9 +22,8 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-from inspector.errors import InspectorError
+from inspector.errors import ConfigError, InspectorError
 from inspector.reference import DOCKER_HUB_HOSTS
-from inspector.sources.model import ConfigError
 
 HELPER_TIMEOUT_SECONDS = 10.0
 DOCKER_HUB_KEYS = (

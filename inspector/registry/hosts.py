@@ -19,10 +19,10 @@ from pathlib import Path
 
 import httpx
 
+from inspector import toml_file
+from inspector.errors import ConfigError
 from inspector.reference import DOCKER_HUB_ENDPOINT, DOCKER_HUB_HOSTS
 from inspector.registry.ports import url_port_problem
-from inspector.sources import toml_file
-from inspector.sources.model import ConfigError
 
 WHAT = "registry config"
 KEYS = ("endpoint", "ca-file", "insecure")
@@ -50,7 +50,12 @@ def canonical(registry: str) -> str:
 
 @functools.lru_cache(maxsize=256)  # asked for every request's host
 def is_loopback_host(host: str) -> bool:
-    """``localhost``, ``127.0.0.0/8`` or ``::1`` (brackets and port allowed)."""
+    """``localhost``, ``127.0.0.0/8`` or ``::1`` (brackets and port allowed; a bare ``::1``,
+    as ``httpx.URL.host`` spells it, too)."""
+    try:
+        return ipaddress.ip_address(host.removeprefix("[").removesuffix("]")).is_loopback
+    except ValueError:
+        pass
     try:
         hostname = httpx.URL(host if "://" in host else f"http://{host}").host
     except (httpx.InvalidURL, ValueError):

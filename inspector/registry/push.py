@@ -10,17 +10,17 @@ into the target's ``PUT`` body, hashed on the way, so a corrupt or short source 
 upload before the registry could accept it. Each such copy keeps two connections open (the
 download and the upload), which is why callers bound copies to half the client's limit.
 
-Every answer is streamed and at most ``MAX_ERROR_BODY`` of it read (a success's body is
-never read at all). An upload ``Location`` on another origin than the registry's gets the
-blob without any ``Authorization`` (see :meth:`RegistryClient.request`). The tag moves
-only through :func:`move_tag`, which re-reads it first and refuses to clobber a tag that
-changed since the plan.
+Every answer is streamed; a failure's body is read (capped) only by the one error mapping,
+``RegistryError.from_response``, and a success's body is never read at all. An upload
+``Location`` on another origin than the registry's gets the blob without any
+``Authorization`` (see :meth:`RegistryClient.request`). The tag moves only through
+:func:`move_tag`, which re-reads it first and refuses to clobber a tag that changed since
+the plan.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Literal
@@ -28,16 +28,15 @@ from typing import Literal
 import httpx
 
 from inspector.reference import Reference
-from inspector.registry.client import MANIFEST_ACCEPT, Manifest, RegistryClient, RegistryError
+from inspector.registry.client import RegistryClient
+from inspector.registry.errors import RegistryError
 from inspector.registry.hosts import canonical
+from inspector.registry.manifests import MANIFEST_ACCEPT, Manifest
 from inspector.registry.model import Status
 
 OCTET_STREAM = "application/octet-stream"
 ProgressCallback = Callable[[int], None]
-MAX_ERROR_BODY = 64 * 1024
 MAX_INDEX_CHILDREN = 1024  # distinct manifests one index may list (real ones: a few dozen)
-# For answers without an error body (HEAD never has one).
-_REASONS = {401: "unauthorized", 403: "denied", 404: "not found", 405: "not allowed"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,41 +57,9 @@ def _path(ref: Reference, kind: str, identifier: str) -> str:
     return f"/v2/{ref.repository}/{kind}/{identifier}"
 
 
-async def _detail(response: httpx.Response, what: str) -> str:
-    """``what: HTTP 401 UNAUTHORIZED: authentication required`` from a registry error body."""
-    body = b""
-    try:
-        async for chunk in response.aiter_bytes():  # an error body is small; never trust it
-            body += chunk
-            if len(body) > MAX_ERROR_BODY:
-                body = b""
-                break
-    except httpx.HTTPError:
-        body = b""
-    text = f"{what}: HTTP {response.status_code}"
-    try:
-        errors = json.loads(body).get("errors") if body else None
-    except (ValueError, AttributeError, RecursionError):  # hostile JSON: nested 100,000 deep
-        errors = None
-    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
-        parts = [errors[0].get("code"), errors[0].get("message")]
-        words = [_printable(part) for part in parts if isinstance(part, str) and part]
-        if words:
-            return f"{text} " + ": ".join(words)
-    reason = _REASONS.get(response.status_code)
-    return f"{text} {reason}" if reason else text
-
-
-def _printable(text: str) -> str:
-    """Registry-chosen text goes to a terminal: no control characters, bounded length."""
-    clean = "".join(c if c.isprintable() else " " for c in text)
-    return clean[:200]
-
-
 async def _fail(response: httpx.Response, what: str) -> RegistryError:
-    status = response.status_code
-    kind = Status.UNAUTHORIZED if status in (401, 403) else Status.ERROR
-    return RegistryError(kind, await _detail(response, what), status)
+    """``what: HTTP 401 UNAUTHORIZED: authentication required``: the one mapping."""
+    return await RegistryError.from_response(response, what)
 
 
 async def _exists(client: RegistryClient, ref: Reference, kind: str, digest: str) -> bool:

@@ -33,6 +33,9 @@ Origin = tuple[str, str, int | None]  # scheme, host, port (None: the scheme's d
 DECODE_CHUNK = 64 * 1024  # most bytes one decoding step may produce
 MAX_ENCODINGS = 4  # stacked Content-Encodings beyond this are refused
 MAX_NON_SUCCESS_BODY = 64 * 1024  # an error, 401 or redirect body: only ever a message
+# A request extension: the most bytes of a 2xx body its reader wants (a token answer);
+# more is cut off, so the reader sees a body one byte over its own limit.
+BODY_LIMIT = "inspector.body_limit"
 _CODINGS = frozenset({"gzip", "x-gzip", "deflate"})
 
 
@@ -140,9 +143,15 @@ class _Decoded(httpx.AsyncByteStream):
         # MAX_WBITS | 32 reads a zlib or a gzip header; the last coding applied comes off first.
         layers = [zlib.decompressobj(zlib.MAX_WBITS | 32) for _ in self._codings]
         left = self._limit
-        try:
+
+        async def raw_then_end() -> AsyncIterator[tuple[bytes, bool]]:
             async for raw in self._stream:
-                for piece in _inflate(layers, 0, raw):
+                yield raw, False
+            yield b"", True
+
+        try:
+            async for raw, final in raw_then_end():
+                for piece in _inflate(layers, 0, raw, final=final):
                     if left is not None:
                         piece = piece[:left]
                         left -= len(piece)
@@ -150,14 +159,6 @@ class _Decoded(httpx.AsyncByteStream):
                         yield piece
                     if left == 0:
                         return
-            for piece in _inflate(layers, 0, b"", final=True):
-                if left is not None:
-                    piece = piece[:left]
-                    left -= len(piece)
-                if piece:
-                    yield piece
-                if left == 0:
-                    return
         except zlib.error:
             raise httpx.DecodingError("body does not decompress") from None
 
@@ -207,10 +208,10 @@ class _Capped(httpx.AsyncByteStream):
         await self._stream.aclose()
 
 
-def bounded(response: httpx.Response) -> None:
+def bounded(response: httpx.Response, success_limit: int | None = None) -> None:
     """Put the body of ``response`` (just off the wire) behind our decoder and caps."""
     assert isinstance(response.stream, httpx.AsyncByteStream)
-    limit = None if 200 <= response.status_code < 300 else MAX_NON_SUCCESS_BODY
+    limit = success_limit if 200 <= response.status_code < 300 else MAX_NON_SUCCESS_BODY
     encoding = response.headers.get("content-encoding", "")
     codings = [c.strip().lower() for c in encoding.split(",") if c.strip()]
     codings = [c for c in codings if c != "identity"]
@@ -291,14 +292,19 @@ class OriginPools(httpx.AsyncBaseTransport):
         shard.in_flight += 1
         try:
             response = await shard.transport.handle_async_request(request)
-        except BaseException:
+        except BaseException as error:
             shard.in_flight -= 1
+            from inspector.registry import fdlimit
+
+            if fdlimit.is_exhausted(error):  # a local limit, not the registry's failure
+                raise fdlimit.exhausted_error() from None
             raise
         if response.http_version == "HTTP/2" and shard is self._shards.get(origin, [None])[0]:
             self._multiplexed.add(origin)
         assert isinstance(response.stream, httpx.AsyncByteStream)
         response.stream = _Released(response.stream, shard)
-        bounded(response)
+        limit = request.extensions.get(BODY_LIMIT)
+        bounded(response, limit if isinstance(limit, int) else None)
         return response
 
     async def aclose(self) -> None:

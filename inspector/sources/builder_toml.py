@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from inspector.sources import builder_schema, toml_file
+from inspector import toml_file
+from inspector.sources import builder_schema
 from inspector.sources.builder_schema import UnknownKey
 from inspector.sources.model import Builder, Buildpack, ConfigError, RunImage
 from inspector.sources.toml_positions import Locator

@@ -90,7 +90,7 @@ def _error(what: str, ref: Reference, detail: str) -> ConfigError:
 
 def _registry_detail(error: RegistryError) -> str:
     if error.status is Status.MISSING:
-        return "not found (HTTP 404)"
+        return f"not found ({error.detail})"
     if error.status is Status.UNAUTHORIZED:
         return f"access denied ({error.detail}); check your docker credentials"
     return f"{error.status.value}: {error.detail}"
@@ -163,12 +163,8 @@ async def _get_blob(client: RegistryClient, ref: Reference, digest: str, what: s
     )
     try:
         if response.status_code != 200:
-            status = response.status_code
-            if status == 404:
-                raise _error(what, ref, f"config blob {digest} not found (HTTP 404)")
-            if status in (401, 403):
-                raise _error(what, ref, f"config blob {digest}: access denied (HTTP {status})")
-            raise _error(what, ref, f"config blob {digest}: HTTP {status}")
+            error = await RegistryError.from_response(response)
+            raise _error(what, ref, f"config blob {digest}: {_registry_detail(error)}")
         # Cut like a manifest body: a registry trickling a byte at a time gets the same
         # per-request ceiling (each read alone would pass --timeout).
         ceiling = client.timeout * CEILING_FACTOR

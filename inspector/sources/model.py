@@ -5,14 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from inspector.errors import InputError
+from inspector.errors import ConfigError
 
 if TYPE_CHECKING:
     from inspector.sources.builder_schema import UnknownKey
 
-
-class ConfigError(InputError):
-    """A config file or label that cannot be used; the message names the file or image."""
+__all__ = ["Builder", "Buildpack", "ConfigError", "RunImage"]  # ConfigError: moved, kept here
 
 
 @dataclass(frozen=True, slots=True)

@@ -17,7 +17,7 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from inspector.sources import toml_file
+from inspector import toml_file
 from inspector.sources.model import ConfigError, RunImage
 
 WHAT = "pack config"

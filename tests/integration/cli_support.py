@@ -40,13 +40,33 @@ def isolate(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 
 def inspector(capsys: pytest.CaptureFixture[str], *args: str) -> Result:
-    """``inspector ARGS`` in this process: exit code, stdout, stderr."""
+    """``inspector ARGS`` in this process: exit code, stdout, stderr.
+
+    Every JSON document is validated against the schema the package ships for the
+    command, every SARIF log against the SARIF 2.1.0 schema: each real-registry test
+    checks the published schemas too.
+    """
     with pytest.raises(SystemExit) as exited:
         main(list(args))
     captured = capsys.readouterr()
     code = exited.value.code
     assert isinstance(code, int)
+    validate_output(list(args), captured.out)
     return Result(code, captured.out, captured.err)
+
+
+def validate_output(args: list[str], out: str) -> None:
+    from tests.schema_support import validate_document, validate_sarif
+
+    chosen = args[args.index("--format") + 1] if "--format" in args else None
+    if not out.strip() or (chosen is None and "--json" not in args):
+        return
+    document = json.loads(out)
+    if chosen == "sarif":
+        validate_sarif(document)
+    else:
+        command = next(a for a in args if not a.startswith("-"))
+        validate_document("error" if "error" in document else command, document)
 
 
 def builder_toml(tmp_path: Path, *run_images: tuple[str, Sequence[str]]) -> Path:

@@ -249,7 +249,7 @@ def test_missing_tampered_and_unreachable_builders_exit_2(
         capsys, "builder", BUILDER, "--endpoint", "registry.example.com=http://127.0.0.1:9"
     )
 
-    assert missing.code == 2 and "not found (HTTP 404)" in missing.err
+    assert missing.code == 2 and "not found (HTTP 404 MANIFEST_UNKNOWN" in missing.err
     assert tampered.code == 2
     assert f"config blob does not hash to {pushed.config_digest}" in tampered.err
     assert unreachable.code == 2 and "unreachable" in unreachable.err

@@ -153,7 +153,8 @@ def test_stale_mirror_is_out_of_sync_with_both_digests_exact(
     assert candidates["mirror.example.org/example/run:1.0"]["digest"] == old.digest
     assert candidates["mirror.example.org/example/run:1.0"]["in_sync"] is False
     assert document["selected"] == "mirror.example.org/example/run:1.0"
-    assert "out of sync" in document["verdict"] and document["verdict"].startswith("FAIL")
+    assert candidates["mirror.example.org/example/run:1.0"]["sync"] == "stale"
+    assert "stale" in document["verdict"] and document["verdict"].startswith("FAIL")
     assert document["in_sync"] is False
 
 
@@ -222,24 +223,30 @@ def test_multi_platform_index_digest_and_differing_platforms(
         candidates["mirror.example.org/example/run:1.0"]["digest"] == same.digest == current.digest
     )
     assert candidates["mirror.example.org/example/run:1.0"]["in_sync"] is True
-    assert "platforms" not in candidates["mirror.example.org/example/run:1.0"]
-    lagging = candidates["mirror.example.org/stale/run:1.0"]
-    assert lagging["digest"] == stale.digest != current.digest
-    assert lagging["in_sync"] is False
     amd_now, arm_now = current.children
     amd_old, arm_old = stale.children
-    assert lagging["platforms"] == {
-        "linux/amd64": {
+    assert candidates["mirror.example.org/example/run:1.0"]["sync"] == "identical"
+    assert [
+        (p["platform"], p["state"])
+        for p in candidates["mirror.example.org/example/run:1.0"]["platforms"]
+    ] == [("linux/amd64", "same"), ("linux/arm64", "same")]
+    lagging = candidates["mirror.example.org/stale/run:1.0"]
+    assert lagging["digest"] == stale.digest != current.digest
+    assert (lagging["in_sync"], lagging["sync"], lagging["problems"]) == (False, "stale", [])
+    assert lagging["platforms"] == [
+        {
+            "platform": "linux/amd64",
             "digest": amd_old.digest,
             "run_image_digest": amd_now.digest,
-            "in_sync": True,
+            "state": "same",
         },
-        "linux/arm64": {
+        {
+            "platform": "linux/arm64",
             "digest": arm_old.digest,
             "run_image_digest": arm_now.digest,
-            "in_sync": False,
+            "state": "different",
         },
-    }
+    ]
 
     table = inspector(
         capsys,
@@ -250,7 +257,7 @@ def test_multi_platform_index_digest_and_differing_platforms(
         *endpoints(registry_example_com=origin, mirror_example_org=mirror),
     )
     stale_row = next(line for line in table.out.splitlines() if "stale/run" in line)
-    assert "NO (linux/arm64)" in stale_row
+    assert "NO: stale (linux/arm64)" in stale_row
 
 
 # --- Docker Hub names and endpoints -----------------------------------------------------------
@@ -349,11 +356,17 @@ def test_token_registry_anonymous_pull_one_token_per_repository(
         (None, ["repository:public/run:pull"], 200)
     ]
     # The challenge is learnt from the /v2/ ping: no manifest request is wasted on a 401.
-    assert sorted(inspector_requests(registry)) == [
-        ("GET", "/v2/"),
-        ("HEAD", "/v2/public/run/manifests/1.0"),
-        ("HEAD", "/v2/public/run/manifests/1.1"),
-    ]
+    # pack's pick (the run image) is verified down to its blobs: one GET, one HEAD each.
+    assert sorted(inspector_requests(registry)) == sorted(
+        [
+            ("GET", "/v2/"),
+            ("HEAD", "/v2/public/run/manifests/1.0"),
+            ("HEAD", "/v2/public/run/manifests/1.1"),
+            ("GET", f"/v2/public/run/manifests/{first.digest}"),
+            ("HEAD", f"/v2/public/run/blobs/{first.config_digest}"),
+            ("HEAD", f"/v2/public/run/blobs/{first.layer_digests[0]}"),
+        ]
+    )
 
 
 def test_token_registry_private_repository_needs_credentials(
@@ -405,7 +418,7 @@ def test_token_registry_private_repository_needs_credentials(
     [
         (True, True, "registry.example.com/public/run:1.0", "FAIL: {}, but it is missing"),
         # Readable and there, but the run image itself is unreadable: nothing to compare.
-        (False, True, "mirror.example.org/example/run:1.0", "WARN: {}; the run image's digest"),
+        (False, True, "mirror.example.org/example/run:1.0", "WARN: {}; cannot tell whether"),
         (False, False, "registry.example.com/private/run:1.0", "FAIL: {}, but it is unauthorized"),
     ],
     ids=["404-on-preferred", "first-readable", "run-image-fallback"],
@@ -496,10 +509,12 @@ def test_table_lists_candidates_in_rank_order_with_statuses(
         ["2", "registry.example.com/example/run"],
         ["3", "registry.example.com/gone/run"],
     ]
-    assert [row[4] for row in rows] == ["available", "available", "missing"]
+    assert [row[4] for row in rows] == ["available", "available", "missing:"]
+    assert "missing: repository not found" in lines[header + 3]
     assert rows[0][5] == image.digest.removeprefix("sha256:")[:12]
     assert lines[header + 2].endswith("<- pack's pick")
-    assert lines[header + 4].startswith("FAIL: pack would pick registry.example.com/example/run")
+    assert lines[header + 4].startswith("registry.example.com/example/run: stale: serves sha256:")
+    assert lines[-1].startswith("FAIL: pack would pick registry.example.com/example/run")
     assert "\x1b[" not in result.out  # plain text when stdout is not a terminal
 
 
@@ -545,10 +560,19 @@ def test_one_manifest_request_per_unique_candidate(
         "registry.example.com/example/run:latest",
         "mirror.example.org/example/run:latest",
     }
-    for process in (hub, preferred, mirror):
-        # One ping and one manifest HEAD per registry; no GET of a manifest at all.
-        assert sorted(m for m, _ in inspector_requests(process)) == ["GET", "HEAD"]
-        assert ("GET", "/v2/") in inspector_requests(process)
+    # One ping and one manifest HEAD on Docker Hub; no GET of a manifest at all.
+    assert sorted(m for m, _ in inspector_requests(hub)) == ["GET", "HEAD"]
+    assert ("GET", "/v2/") in inspector_requests(hub)
+    # The missing one costs one more: tags/list, to say what is missing.
+    assert sorted(inspector_requests(mirror)) == [
+        ("GET", "/v2/"),
+        ("GET", "/v2/example/run/tags/list?n=1"),
+        ("HEAD", "/v2/example/run/manifests/latest"),
+    ]
+    # pack's pick (on the preferred registry) is verified down to its two blobs.
+    picked = inspector_requests(preferred)
+    assert sorted(m for m, _ in picked) == ["GET", "GET", "HEAD", "HEAD", "HEAD"]
+    assert sum(1 for m, p in picked if m == "HEAD" and "/blobs/" in p) == 2
     assert hub.manifest_requests("HEAD", repo="example/run") == 1
     assert preferred.manifest_requests("HEAD", repo="example/run") == 1
     assert mirror.manifest_requests("HEAD", repo="example/run") == 1
@@ -592,7 +616,7 @@ def test_bad_input_exits_2_with_one_line(
     assert result.code == 2
     [line] = result.err.splitlines()
     assert result.json() == {
-        "schema_version": "1",
+        "schema_version": "1.0",
         "error": {"message": line.removeprefix("inspector: error: ")},
     }
     assert line.startswith("inspector: error:")

@@ -21,7 +21,7 @@ import pytest
 
 from devtools.localregistry import PushedImage, RegistryProcess, TokenServer, free_port, push_image
 from inspector.reference import Reference, parse
-from inspector.registry import client as client_module
+from inspector.registry import retry as retry_module
 from inspector.registry.client import RETRY_ATTEMPTS, RegistryClient, RegistryError
 from inspector.registry.credentials import Keychain
 from inspector.registry.hosts import HostConfig, RegistryHosts
@@ -53,8 +53,8 @@ ONE_TIMEOUT = TIMEOUT * 1.8
 
 @pytest.fixture(autouse=True)
 def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(client_module, "BACKOFF_INITIAL", 0.01)
-    monkeypatch.setattr(client_module, "BACKOFF_MAX", 0.02)
+    monkeypatch.setattr(retry_module, "BACKOFF_INITIAL", 0.01)
+    monkeypatch.setattr(retry_module, "BACKOFF_MAX", 0.02)
 
 
 @pytest.fixture
@@ -311,7 +311,7 @@ def test_403_is_unauthorized(proxy: FaultProxy, image: PushedImage) -> None:
 
     assert (result.status, result.detail, result.http_status) == (
         Status.UNAUTHORIZED,
-        "HTTP 403",
+        "HTTP 403 denied",
         403,
     )
 
@@ -574,3 +574,12 @@ def test_check_with_one_hanging_mirror_reports_the_others(
     assert mirror["status"] == "unreachable" and "timed out" in mirror["detail"]
     assert result.code == 1
     assert json.loads(result.out)["in_sync"] is False
+
+
+def test_a_ping_that_hangs_costs_one_timeout(proxy: FaultProxy, image: PushedImage) -> None:
+    proxy.add(HANG, method="GET", path=r"^/v2/$")
+
+    result, elapsed = probe(proxy.url)
+
+    assert result.status is Status.UNREACHABLE and "timed out" in (result.detail or "")
+    assert TIMEOUT <= elapsed < ONE_TIMEOUT

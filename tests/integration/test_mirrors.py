@@ -105,7 +105,7 @@ def test_json_shape_statuses_and_exact_digests(
         ("registry.example.com/example/run-full:latest", full.digest, True)
     ]
     assert second["in_sync"] is True
-    assert document["verdict"] == "FAIL: 2 of 5 mirror(s) missing, unreadable or stale"
+    assert document["verdict"] == "FAIL: 2 of 5 mirror(s) not in sync (1 stale, 1 missing)"
 
 
 def test_all_mirrors_in_sync_exits_0(
@@ -231,10 +231,16 @@ def test_plain_table_in_match_order(
     rows = [line.split() for line in lines[2:5]]
     assert [(row[0], row[2], row[-1]) for row in rows] == [
         ("registry.example.com/example/run:1.0", "available", "(reference)"),
-        ("mirror.example.org/example/run:1.0", "available", "NO"),
-        ("mirror.example.org/gone/run:1.0", "missing", "-"),
+        ("mirror.example.org/example/run:1.0", "available", "stale"),
+        ("mirror.example.org/gone/run:1.0", "missing:", "-"),
     ]
-    assert lines[-1] == "FAIL: 2 of 2 mirror(s) missing, unreadable or stale"
+    assert "NO: stale" in lines[3]
+    assert "missing: repository not found" in lines[4]
+    assert any(
+        line.startswith("mirror.example.org/example/run:1.0: stale: serves sha256:")
+        for line in lines
+    )
+    assert lines[-1] == "FAIL: 2 of 2 mirror(s) not in sync (1 stale, 1 missing)"
     assert "\x1b[" not in result.out
 
 

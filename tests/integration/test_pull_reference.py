@@ -190,7 +190,7 @@ def test_lifecycle_selector_fails_when_nothing_is_readable_and_ignores_user_mirr
     assert first == "registry.example.com/user/run:1.0"
     assert [c["reference"] for c in lifecycle_doc["candidates"]] == [RUN]
     assert lifecycle_doc["selector"] == "lifecycle"
-    assert "failed to find accessible run image" in lifecycle_doc["error"]
+    assert "failed to find accessible run image" in lifecycle_doc["selection_error"]
     assert "error" not in pack_doc  # pack falls back to the run image instead
     table = inspector(capsys, "check", APP, *args, "--selector", "lifecycle", *flags)
     assert table.code == 1

@@ -269,7 +269,7 @@ def test_missing_app_image_exits_2(
 ) -> None:
     result = inspector(capsys, "rebase", APP, *endpoints(registry_example_com=registry))
     assert result.code == 2
-    assert "app image" in result.err and "not found (HTTP 404)" in result.err
+    assert "app image" in result.err and "not found (HTTP 404 MANIFEST_UNKNOWN" in result.err
 
 
 def test_run_image_flag_is_used_as_given(

@@ -63,8 +63,11 @@ def test_one_manifest_request_per_unique_candidate_and_one_ping_per_registry(
     concurrency: str,
 ) -> None:
     registries = {HUB: registry_factory(), PRIVATE: registry_factory()}
-    for i in range(12):
+    pushed = [
         push_image(registries[PRIVATE].url, f"team/run-{i}", "1.0", layer_seed="run")
+        for i in range(12)
+    ]
+    for i in range(12):
         if i % 3:  # a third of the Docker Hub mirrors are missing
             push_image(registries[HUB].url, f"team/run-{i}", "latest", layer_seed="run")
     first, second = anonymous_candidates()
@@ -88,17 +91,32 @@ def test_one_manifest_request_per_unique_candidate_and_one_ping_per_registry(
 
     assert result.code == 1, result.err  # missing mirrors are findings
     unique = {image for _, image in first + second}
+    missing = {(HUB, f"team/run-{i}", "latest") for i in range(0, 12, 3)}
+    missing |= {(HUB, "team/gone", "latest"), (PRIVATE, "team/gone", "1.0")}
     for name, registry in registries.items():
-        wanted = Counter(
+        heads = Counter(
             ("HEAD", f"/v2/{repo}/manifests/{tag}") for reg, repo, tag in unique if reg == name
         )
+        # A missing image costs one more request: tags/list says repository or tag.
+        lists = Counter(
+            ("GET", f"/v2/{repo}/tags/list?n=1") for reg, repo, _ in missing if reg == name
+        )
+        if command[0] == "check" and name == PRIVATE:
+            # pack's pick (the run image, on the app's registry) is verified down to its
+            # blobs: one GET of its manifest, one HEAD per blob. A single-manifest image
+            # has no children: `mirrors` costs nothing more than the HEADs.
+            run = pushed[0]
+            heads[("GET", f"/v2/team/run-0/manifests/{run.digest}")] += 1
+            for blob in (run.config_digest, *run.layer_digests):
+                heads[("HEAD", f"/v2/team/run-0/blobs/{blob}")] += 1
         sent = Counter(inspector_requests(registry))
         pings = sent.pop(("GET", "/v2/"), 0)
         assert pings == 1, name
         # Every unique image exactly once, by HEAD; nothing else at all (no GET of a
         # manifest: distribution answers HEAD with Docker-Content-Digest).
-        assert sent == wanted, name
-        assert registry.manifest_requests() - registry.manifest_requests("PUT") == len(wanted)
+        assert sent == heads + lists, name
+        manifests = sum(n for (_, path), n in heads.items() if "/manifests/" in path)
+        assert registry.manifest_requests() - registry.manifest_requests("PUT") == manifests
 
 
 def token_candidates() -> list[Spelling]:
@@ -163,4 +181,98 @@ def test_token_registry_one_token_per_repository_and_no_wasted_401(
         ("HEAD", f"/v2/{repo}/manifests/{tag}") for _, repo, tag in unique
     )
     assert sorted({e.status for e in manifests}) == [200, 404]
-    assert len(sent) == 1 + len(unique)
+    # The two missing ones: one tags/list each, under the token already fetched.
+    lists = [(e.path, e.status) for e in sent if "/tags/list" in e.path]
+    assert sorted(lists) == [
+        ("/v2/public/app-1/tags/list?n=1", 200),
+        ("/v2/public/app-9/tags/list?n=1", 404),
+    ]
+    assert len(sent) == 1 + len(unique) + 2
+    details = {
+        m["reference"]: m.get("detail") for g in result.json()["run_images"] for m in g["mirrors"]
+    }
+    assert details["registry.example.com/public/app-1"] == "tag not found"
+    assert details["registry.example.com/public/app-9:1.0"] == "repository not found"
+
+
+# --- depth: an index with P platforms and M mirrors ---------------------------------------
+
+
+def index_cost(platforms: int, mirrors: int, *, deep: bool) -> Counter[str]:
+    """The README's formula (one registry per side, every mirror identical, each image
+    manifest with one config and one layer blob, none shared)."""
+    repositories = mirrors + 1  # the run image's own children are checked too
+    cost: Counter[str] = Counter(
+        {
+            "ping": 2,
+            "manifest HEAD (top)": repositories,
+            "manifest GET (index)": 1,
+            "manifest HEAD (child)": repositories * platforms,
+        }
+    )
+    if deep:
+        cost["manifest GET (child)"] = platforms
+        cost["blob HEAD"] = repositories * platforms * 2
+    return cost
+
+
+def classify(method: str, path: str, top_tags: set[str]) -> str:
+    if path == "/v2/":
+        return "ping"
+    if "/blobs/" in path:
+        return f"blob {method}"
+    reference = path.rsplit("/", 1)[1]
+    where = "top" if reference in top_tags else "child"
+    if method == "GET":
+        where = "index" if where == "top" else "child"
+    return f"manifest {method} ({where})"
+
+
+@pytest.mark.parametrize("deep", [False, True], ids=["default", "deep"])
+def test_index_with_p_platforms_and_m_mirrors_costs_the_readme_formula(
+    registry_factory: RegistryFactory,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    deep: bool,
+) -> None:
+    from shapes import image, index, platform
+
+    origin, mirror = registry_factory(), registry_factory()
+    platforms, mirrors = 5, 3
+    arches = [f"arch{i}" for i in range(platforms)]
+    top = ""
+    for registry, repos in (
+        (origin, ["example/run"]),
+        (mirror, [f"m{i}/run" for i in range(mirrors)]),
+    ):
+        for repo in repos:
+            children = [image(registry, repo, a, platform(f"linux/{a}")) for a in arches]
+            top, _ = index(registry, repo, "1.0", [c.entry() for c in children])
+    builder = builder_toml(
+        tmp_path,
+        (
+            "registry.example.com/example/run:1.0",
+            [f"mirror.example.org/m{i}/run:1.0" for i in range(mirrors)]
+            # A mirror listed twice costs nothing more.
+            + ["mirror.example.org/m0/run:1.0"],
+        ),
+    )
+
+    result = inspector(
+        capsys,
+        "mirrors",
+        "-c",
+        str(builder),
+        "--no-pack-config",
+        *(["--deep"] if deep else []),
+        *endpoints(registry_example_com=origin, mirror_example_org=mirror),
+        "--json",
+    )
+
+    assert result.code == 0, result.out
+    sent: Counter[str] = Counter()
+    for registry in (origin, mirror):
+        for method, path in inspector_requests(registry):
+            tops = {"1.0"} | ({top} if method == "GET" else set())
+            sent[classify(method, path, tops)] += 1
+    assert sent == index_cost(platforms, mirrors, deep=deep)

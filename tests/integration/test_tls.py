@@ -12,7 +12,7 @@ import pytest
 import trustme
 
 from devtools.localregistry import PushedImage, RegistryProcess, push_image
-from inspector.registry import client as client_module
+from inspector.registry import retry as retry_module
 from tests.integration.cli_support import Result, builder_toml, inspector, isolate
 from tests.integration.fault_proxy import FaultProxy
 
@@ -23,8 +23,8 @@ RUN = f"{NAME}/example/run:1.0"
 @pytest.fixture(autouse=True)
 def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
     # The plain-HTTP fallback against a TLS-only port is a dropped connection, retried.
-    monkeypatch.setattr(client_module, "BACKOFF_INITIAL", 0.01)
-    monkeypatch.setattr(client_module, "BACKOFF_MAX", 0.02)
+    monkeypatch.setattr(retry_module, "BACKOFF_INITIAL", 0.01)
+    monkeypatch.setattr(retry_module, "BACKOFF_MAX", 0.02)
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +121,8 @@ def test_ca_file_makes_the_registry_available(
     [candidate] = result.json()["candidates"]
     assert (candidate["status"], candidate["digest"]) == ("available", image.digest)
     assert result.code == 0 and result.err == ""
-    assert [r.method for r in tls_proxy.seen()] == ["GET", "HEAD"]
+    # Ping, HEAD; then pack's pick verified down to its blobs: GET, a HEAD per blob.
+    assert [r.method for r in tls_proxy.seen()] == ["GET", "HEAD", "GET", "HEAD", "HEAD"]
 
 
 def test_ca_file_of_another_registry_does_not_trust_this_one(

@@ -334,12 +334,14 @@ def test_a_ping_redirected_elsewhere_teaches_no_challenge() -> None:
     )
     evil_realm = router.get("https://evil.example.net/token").mock(return_value=token_ok())
     head = router.head(MANIFEST).respond(404)
+    tags = router.get(f"{BASE}/v2/example/run/tags/list").respond(404)
 
     result = probe(router, chain=keychain(registry_example_com=SECRET))
 
     assert result.status is Status.MISSING
     assert evil_realm.call_count == 0
     assert "authorization" not in head.calls.last.request.headers
+    assert "authorization" not in tags.calls.last.request.headers
 
 
 def test_bearer_challenge_without_realm_is_unauthorized() -> None:
@@ -443,7 +445,7 @@ def test_unreachable_token_server_is_unreachable_not_unauthorized() -> None:
     result = probe(router)
 
     assert result.status is Status.UNREACHABLE
-    assert result.detail == "token server auth.example.com: ConnectError"
+    assert result.detail == "token server auth.example.com: connection refused"
 
 
 def test_a_token_that_lacks_a_scope_is_refreshed_once_for_the_scope_named() -> None:

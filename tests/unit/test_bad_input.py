@@ -87,7 +87,7 @@ def test_bad_input_under_json_prints_the_error_document(
     assert code == 2
     document = json.loads(out)
     assert document == {
-        "schema_version": "1",
+        "schema_version": "1.0",
         "error": {"message": err.removeprefix("inspector: error: ").rstrip("\n")},
     }
     assert "--timeout" in document["error"]["message"]

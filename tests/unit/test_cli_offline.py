@@ -355,7 +355,7 @@ def test_bad_input_with_json_exits_2_and_prints_the_json_error_document(capsys):
     assert_one_line_error(code, "", err, "Example/App")
     document = json.loads(out)
     assert document["error"]["message"] == err.removeprefix("inspector: error: ").strip()
-    assert document["schema_version"] == "1"
+    assert document["schema_version"] == "1.0"
 
 
 def test_help_and_version(capsys):

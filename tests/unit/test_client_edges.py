@@ -17,7 +17,7 @@ import respx
 
 from inspector.checks.evaluate import probe_all
 from inspector.reference import Reference, parse
-from inspector.registry import client as client_module
+from inspector.registry import retry as retry_module
 from inspector.registry.client import (
     DOCKER_LIST,
     DOCKER_MANIFEST,
@@ -55,7 +55,7 @@ def router() -> respx.Router:
 
 @pytest.fixture
 def waits(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Every retry sleep, recorded and cut to nothing (tenacity sleeps via asyncio.sleep)."""
+    """Every retry sleep, recorded and cut to nothing (the retry loop sleeps via asyncio.sleep)."""
     recorded: list[float] = []
     real_sleep = asyncio.sleep
 
@@ -112,7 +112,7 @@ def test_429_with_retry_after_waits_as_asked_then_succeeds(
 def test_retry_after_is_capped(
     router: respx.Router, waits: list[float], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(client_module, "RETRY_AFTER_CAP", 1.5)
+    monkeypatch.setattr(retry_module, "RETRY_AFTER_CAP", 1.5)
     head = router.head(MANIFEST_PATH)
     head.side_effect = [httpx.Response(429, headers={"Retry-After": "3600"}), ok_head()]
 
@@ -265,7 +265,7 @@ def test_503_is_retried_then_succeeds(router: respx.Router, waits: list[float]) 
     assert head.call_count == 3
     # No Retry-After: exponential backoff with jitter, from BACKOFF_INITIAL up to 2 s.
     assert len(waits) == 2
-    assert all(client_module.BACKOFF_INITIAL <= w <= 2.0 for w in waits)
+    assert all(retry_module.BACKOFF_INITIAL <= w <= 2.0 for w in waits)
 
 
 def test_503_until_attempts_run_out_is_an_error(router: respx.Router, waits: list[float]) -> None:
@@ -281,6 +281,8 @@ def test_one_failing_reference_does_not_hide_the_others(router: respx.Router) ->
     router.head(MANIFEST_PATH).respond(500)
     router.head("/v2/example/other/manifests/1.0").mock(return_value=ok_head())
     router.head("/v2/example/gone/manifests/1.0").respond(404)
+    unknown = {"errors": [{"code": "NAME_UNKNOWN", "message": "repository name not known"}]}
+    router.get("/v2/example/gone/tags/list").respond(404, json=unknown)
     refs = [parse(f"registry.example.com/example/{name}:1.0") for name in ("run", "other", "gone")]
 
     async def go() -> dict[str, Probe]:
@@ -290,9 +292,10 @@ def test_one_failing_reference_does_not_hide_the_others(router: respx.Router) ->
 
     results = asyncio.run(go())
 
-    assert [(p.status, p.digest) for p in results.values()] == [
-        (Status.ERROR, None),
-        (Status.AVAILABLE, DIGEST),
-        (Status.MISSING, None),
+    assert [(p.status, p.digest, p.detail) for p in results.values()] == [
+        (Status.ERROR, None, "HTTP 500"),
+        (Status.AVAILABLE, DIGEST, None),
+        (Status.MISSING, None, "repository not found"),
     ]
-    assert router.calls.call_count == 1 + 3  # one ping for the registry, one HEAD each
+    # One ping for the registry, one HEAD each, one tags/list for the missing one.
+    assert router.calls.call_count == 1 + 3 + 1

@@ -22,6 +22,7 @@ import respx
 
 from inspector.reference import Reference, parse
 from inspector.registry import client as client_module
+from inspector.registry import retry as retry_module
 from inspector.registry.client import (
     DOCKER_MANIFEST,
     MAX_MANIFEST_BYTES,
@@ -43,8 +44,8 @@ DIGEST = "sha256:" + hashlib.sha256(BODY).hexdigest()
 
 @pytest.fixture(autouse=True)
 def fast_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(client_module, "BACKOFF_INITIAL", 0.001)
-    monkeypatch.setattr(client_module, "BACKOFF_MAX", 0.002)
+    monkeypatch.setattr(retry_module, "BACKOFF_INITIAL", 0.001)
+    monkeypatch.setattr(retry_module, "BACKOFF_MAX", 0.002)
 
 
 @pytest.fixture
@@ -194,8 +195,8 @@ def test_writes_are_never_retried(router: respx.Router) -> None:
 
 
 def test_backoff_doubles_and_is_jittered(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(client_module, "BACKOFF_INITIAL", 0.2)
-    monkeypatch.setattr(client_module, "BACKOFF_MAX", 2.0)
+    monkeypatch.setattr(retry_module, "BACKOFF_INITIAL", 0.2)
+    monkeypatch.setattr(retry_module, "BACKOFF_MAX", 2.0)
     waits: list[float] = []
     real_sleep = asyncio.sleep
 
@@ -414,15 +415,23 @@ def test_malformed_digest_header_on_head_is_not_trusted(router: respx.Router, he
 
 
 @pytest.mark.parametrize(
-    ("code", "status"),
-    [(401, Status.UNAUTHORIZED), (403, Status.UNAUTHORIZED), (404, Status.MISSING)],
+    ("code", "status", "detail"),
+    [
+        (401, Status.UNAUTHORIZED, "HTTP 401 unauthorized"),
+        (403, Status.UNAUTHORIZED, "HTTP 403 denied"),
+        # The repository lists its tags: the tag is what is missing.
+        (404, Status.MISSING, "tag not found"),
+    ],
 )
-def test_http_refusals_map_to_statuses(router: respx.Router, code: int, status: Status) -> None:
+def test_http_refusals_map_to_statuses(
+    router: respx.Router, code: int, status: Status, detail: str
+) -> None:
     router.head(MANIFEST).respond(code)
+    router.get(f"{BASE}/v2/example/run/tags/list").respond(200, json={"tags": ["0.9"]})
 
     result = probe(router)
 
-    assert (result.status, result.detail, result.http_status) == (status, f"HTTP {code}", code)
+    assert (result.status, result.detail, result.http_status) == (status, detail, code)
     # pack's access check: 404 counts as readable, 401/403 do not.
     assert result.readable_by_pack is (code == 404)
 
@@ -600,3 +609,35 @@ def test_one_registry_failing_does_not_block_or_hide_the_others() -> None:
 
     assert [r.status for r in results] == [Status.UNREACHABLE, Status.AVAILABLE, Status.UNREACHABLE]
     assert elapsed < 0.2 * client_module.CEILING_FACTOR + 0.5
+
+
+# --- get_manifest checks its own digest (probe() checks too, so test it alone) -------------
+
+
+def test_get_manifest_by_digest_refuses_a_body_that_hashes_otherwise(router: respx.Router) -> None:
+    other = json.dumps({"schemaVersion": 2, "mediaType": DOCKER_MANIFEST, "config": {}}).encode()
+    # No Docker-Content-Digest to compare with: only the digest asked for can catch it.
+    router.get(f"{BASE}/v2/example/run/manifests/{DIGEST}").respond(
+        200, headers={"Content-Type": DOCKER_MANIFEST}, content=other
+    )
+
+    async def job(client: RegistryClient) -> Any:
+        try:
+            return await client.get_manifest(REF, DIGEST)
+        except RegistryError as error:
+            return error
+
+    error = run(router, job)
+
+    assert isinstance(error, RegistryError)
+    assert error.detail == "digest mismatch: body does not hash to the digest asked for"
+
+
+def test_get_manifest_by_digest_returns_the_body_that_hashes_to_it(router: respx.Router) -> None:
+    router.get(f"{BASE}/v2/example/run/manifests/{DIGEST}").respond(
+        200, headers={"Content-Type": DOCKER_MANIFEST}, content=BODY
+    )
+
+    manifest = run(router, lambda client: client.get_manifest(REF, DIGEST))
+
+    assert (manifest.digest, manifest.media_type, manifest.body) == (DIGEST, DOCKER_MANIFEST, BODY)

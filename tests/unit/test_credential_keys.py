@@ -151,3 +151,51 @@ def test_a_helper_in_an_absolute_path_entry_is_found(
     monkeypatch.setenv("PATH", f"relative{os.pathsep}{tmp_path}")
     assert find_helper("docker-credential-abs") == str(tmp_path / "docker-credential-abs")
     assert find_helper("docker-credential-../abs") is None
+
+
+def write_recording_helper(directory: Path, name: str, record: Path) -> None:
+    """A helper that writes the server URL it was asked for (its stdin) to ``record``."""
+    path = directory / f"docker-credential-{name}"
+    path.write_text(
+        f"#!{sys.executable}\nimport pathlib, sys\n"
+        f"pathlib.Path({str(record)!r}).write_text(sys.stdin.read())\n"
+        'print(\'{"Username": "helper", "Secret": "s"}\')\n'
+    )
+    path.chmod(path.stat().st_mode | stat.S_IEXEC)
+
+
+@pytest.mark.parametrize(
+    ("registry", "asked"),
+    [
+        # docker login stores Docker Hub under its v1 URL: that is what a store is asked.
+        ("docker.io", "https://index.docker.io/v1/"),
+        ("registry-1.docker.io", "https://index.docker.io/v1/"),
+        ("registry.example.com", "registry.example.com"),
+    ],
+)
+def test_a_credential_store_is_asked_for_dockers_server_name(
+    docker_config: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, registry: str, asked: str
+) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    record = tmp_path / "asked"
+    write_recording_helper(bin_dir, "store", record)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+    docker_config.write_text(json.dumps({"credsStore": "store"}))
+
+    assert Keychain.from_environment().lookup(registry) == Credential("helper", "s")
+    assert record.read_text().strip() == asked
+
+
+def test_docker_hubs_usual_key_wins_over_its_aliases(docker_config: Path) -> None:
+    docker_config.write_text(
+        json.dumps(
+            {
+                "auths": {
+                    "registry-1.docker.io/v2/": auth("alias"),
+                    "https://index.docker.io/v1/": auth("usual"),
+                }
+            }
+        )
+    )
+    assert Keychain.from_environment().lookup("docker.io") == Credential("usual", "pw-usual")

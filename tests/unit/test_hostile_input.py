@@ -27,7 +27,7 @@ from hypothesis import strategies as st
 
 from inspector.cli import main
 from inspector.reference import parse
-from inspector.registry import client as client_module
+from inspector.registry import retry as retry_module
 from inspector.registry.client import DOCKER_MANIFEST, OCI_INDEX, RegistryClient, RegistryError
 from inspector.registry.hosts import RegistryHosts
 from inspector.registry.model import Status
@@ -45,8 +45,8 @@ def report_counts() -> Iterator[None]:
     # Retries of dropped connections (an unparsable Location is a RemoteProtocolError)
     # wait next to nothing here; test_client_respx.py checks the waits themselves.
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(client_module, "BACKOFF_INITIAL", 0.0)
-        patch.setattr(client_module, "BACKOFF_MAX", 0.0)
+        patch.setattr(retry_module, "BACKOFF_INITIAL", 0.0)
+        patch.setattr(retry_module, "BACKOFF_MAX", 0.0)
         yield
     for name, count in sorted(RAN.items()):
         print(f"\n{name}: {count} examples")

@@ -27,7 +27,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inspector.reference import ReferenceError, parse
-from inspector.resolver import Candidate, Mode, Resolution, Source, resolve
+from inspector.resolver import Candidate, Mode, Resolution, Source, pick_per_registry, resolve
 from inspector.sources import builder_toml, pack_config
 from inspector.sources.model import RunImage
 
@@ -704,3 +704,31 @@ def test_matches_pack(app, run_images, user, mode, builder_image, readable):
     assert all(c.run_image_index == 0 for c in result.candidates[: len(order)])
     assert all(c.run_image_index > 0 for c in result.candidates[len(order) :])
     assert [c.rank for c in result.candidates] == list(range(1, len(result.candidates) + 1))
+
+
+def test_pick_per_registry_is_what_select_picks_with_each_registry_preferred() -> None:
+    run_images = [
+        RunImage(
+            "example/run",
+            ("r.example.com/a/run", "not a reference", "r.example.com/b/run", "docker.io/x/run"),
+        ),
+        RunImage("q.example.com/other/run", ("s.example.com/never/picked",)),
+    ]
+
+    builder_only = pick_per_registry(run_images, lambda _image: ())
+    with_user = pick_per_registry(
+        run_images, lambda image: ["r.example.com/mine/run"] if image == "example/run" else []
+    )
+
+    # Only the first run image's candidates; the first on each registry, in candidate order.
+    assert {r: c.reference for r, c in builder_only.items()} == {
+        "index.docker.io": "example/run",
+        "r.example.com": "r.example.com/a/run",
+    }
+    assert list(builder_only) == ["index.docker.io", "r.example.com"]
+    # A user mirror comes before the builder's candidates on its registry.
+    assert (with_user["r.example.com"].reference, with_user["r.example.com"].rank) == (
+        "r.example.com/mine/run",
+        1,
+    )
+    assert with_user["index.docker.io"].reference == "example/run"
