@@ -106,8 +106,11 @@ def add_to_check(document: dict[str, Any], report: AttachmentsReport) -> dict[st
 
 
 def safe(text: str) -> str:
-    """A string a registry chose, for a terminal: control characters escaped."""
-    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
+    """A string a registry chose, for a terminal: control characters escaped (the table
+    escapes every cell again; escaping is idempotent, so this only keeps the rule local)."""
+    from inspector.formats.escape import escape
+
+    return escape(text)
 
 
 def _short(digest: str | None) -> str:
