@@ -33,6 +33,7 @@ from devtools.localregistry import (
     push_index,
 )
 from tests.integration.fault_proxy import CALL, RESPOND, FaultProxy
+from tests.schema_support import validate_document
 
 RegistryFactory = Callable[..., RegistryProcess]
 RUN = "registry.example.com/example/run:1.0"
@@ -127,6 +128,7 @@ def test_mirror_without_the_attachments_is_a_finding_naming_each_one(
 
     assert result.code == 1, result
     document = result.json()
+    validate_document("mirrors", document)  # the shipped schema knows "attachments"
     assert document["in_sync"] is True  # the image itself is identical
     assert document["attachments_in_sync"] is False
     at_source = {a["kind"]: a for a in document["run_images"][0]["attachments"]}
@@ -184,6 +186,7 @@ def test_check_referrers_judges_each_candidate(
 
     assert plain.code == 0
     assert result.code == 1
+    validate_document("check", result.json())
     candidates = {c["reference"]: c for c in result.json()["candidates"]}
     assert len(candidates[RUN]["attachments"]) == 3
     assert {a["on_mirror"] for a in candidates[MIRROR]["attachments"]} == {False}
@@ -212,6 +215,7 @@ def test_sync_copies_every_attachment_with_its_digest(
     result = run(capsys, "sync", builder, *flags, "--referrers", "--json")
 
     assert result.code == 0, result
+    validate_document("sync", result.json())
     actions = {a["kind"]: a["action"] for a in result.json()["mirrors"][0]["attachments"]}
     assert actions == {"signature": "copied", "attestation": "copied", "referrer": "copied"}
     # skopeo reads each attachment from the mirror: the source's exact bytes.
