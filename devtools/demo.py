@@ -314,6 +314,8 @@ def classify(entry: tuple[str, str]) -> str:
         return f"manifest {method}"
     if "/blobs/" in path:
         return f"blob {method}"
+    if "/tags/list" in path:
+        return "tag list"  # what a missing one lacks: repository or tag
     return f"other {method}"
 
 
