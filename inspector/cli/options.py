@@ -81,6 +81,32 @@ builder_options = _stack(
     pack_config_options,
 )
 
+referrers_option = _stack(
+    click.option(
+        "--referrers",
+        is_flag=True,
+        help="Also compare (sync: copy) signatures, attestations, SBOMs and OCI referrers of "
+        "the run image's digest (cosign tags, referrers API or its fallback tag).",
+    ),
+    click.option(
+        "--artifact-type",
+        "artifact_types",
+        multiple=True,
+        metavar="TYPE",
+        help="With --referrers: only attachments of this artifact type (repeatable), e.g. "
+        "application/vnd.dev.cosign.simplesigning.v1+json.",
+    ),
+)
+
+
+def artifact_types(values: dict[str, Any]) -> tuple[str, ...]:
+    """``--artifact-type`` values; they mean nothing without ``--referrers``."""
+    types: tuple[str, ...] = tuple(values.get("artifact_types") or ())
+    if types and not values.get("referrers"):
+        raise click.UsageError("--artifact-type needs --referrers")
+    return types
+
+
 mode_options = _stack(
     click.option(
         "--daemon",

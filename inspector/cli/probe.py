@@ -33,6 +33,7 @@ _depth_options = options._stack(
 @options.mode_options
 @options.registry_options
 @_depth_options
+@options.referrers_option
 @options.output_options
 def check(app_image: str, **values: Any) -> None:
     """Resolve the run image for APP_IMAGE, probe every candidate, judge each by what a
@@ -52,6 +53,7 @@ def check(app_image: str, **values: Any) -> None:
 
     out = output.choose(values, "check")
     choice, user = options.builder_inputs(values)
+    types = options.artifact_types(values)
     app = reference.parse(app_image)
     builders: list[Any] = []  # kept for its unknown keys, which count as findings
     name = options.daemon_builder_name(values["daemon"], values["builder_name"], choice)
@@ -73,19 +75,28 @@ def check(app_image: str, **values: Any) -> None:
                 strict=values["strict"],
             )
             report = pull_reference.annotate(report, user.registry_mirrors)
-            return report, await pull_reference.probe_pull(client, report)
+            pull = await pull_reference.probe_pull(client, report)
+        if not values["referrers"]:
+            return report, pull, None
+        from inspector.checks import referrers
 
-    report, pull = online.run(online.registry_options(values), job)
+        groups = referrers.groups_of(report.results)
+        with online.progress("Comparing signatures, attestations and referrers", client):
+            return report, pull, await referrers.check_groups(client, groups, types)
+
+    report, pull, attached = online.run(online.registry_options(values), job)
 
     def more_tables() -> Any:
-        from inspector.formats import human
+        from inspector.formats import attachments, human
 
-        return [*human.selector_error(report.resolution), *human.pull(pull)]
+        extra = attachments.tables(attached) if attached else []
+        return [*human.selector_error(report.resolution), *human.pull(pull), *extra]
 
     def more_document(document: dict[str, Any]) -> dict[str, Any]:
-        from inspector.formats import json
+        from inspector.formats import attachments, json
 
-        return config_warnings.annotate(json.with_pull(document, pull), builders)
+        document = config_warnings.annotate(json.with_pull(document, pull), builders)
+        return attachments.add_to_check(document, attached) if attached else document
 
     output.emit_report(
         out,
@@ -96,7 +107,8 @@ def check(app_image: str, **values: Any) -> None:
         more_document=more_document,
         pull=pull,
     )
-    raise SystemExit(config_warnings.exit_code(report.ok and (pull is None or pull.ok), builders))
+    ok = report.ok and (pull is None or pull.ok) and (attached is None or attached.ok)
+    raise SystemExit(config_warnings.exit_code(ok, builders))
 
 
 @click.command(
@@ -108,6 +120,7 @@ def check(app_image: str, **values: Any) -> None:
 @options.builder_options
 @options.registry_options
 @_depth_options
+@options.referrers_option
 @options.output_options
 def mirrors(**values: Any) -> None:
     """For every run image of the builder: is each mirror present, and does it serve
@@ -121,26 +134,43 @@ def mirrors(**values: Any) -> None:
 
     out = output.choose(values, "mirrors")
     choice, user = options.builder_inputs(values)
+    types = options.artifact_types(values)
     builders: list[Any] = []  # kept for its unknown keys, which count as findings
 
     async def job(client: Any) -> Any:
         builder = await online.load_builder(client, choice)
         builders.append(builder)
         with online.progress("Probing run images and mirrors", client):
-            return await run_mirrors(
+            report = await run_mirrors(
                 client,
                 builder.run_images,
                 user.mirrors_for,
                 deep=values["deep"],
                 strict=values["strict"],
             )
+        if not values["referrers"]:
+            return report, None
+        from inspector.checks import referrers
 
-    report = online.run(online.registry_options(values), job)
+        groups = [(g.image, g.mirrors) for g in report.run_images]
+        with online.progress("Comparing signatures, attestations and referrers", client):
+            return report, await referrers.check_groups(client, groups, types)
+
+    report, attached = online.run(online.registry_options(values), job)
+
+    def more_tables() -> Any:
+        from inspector.formats import attachments
+
+        return attachments.tables(attached) if attached else []
+
+    def more_document(document: dict[str, Any]) -> dict[str, Any]:
+        from inspector.formats import attachments
+
+        document = config_warnings.annotate(document, builders)
+        return attachments.add_to_mirrors(document, attached) if attached else document
+
     output.emit_report(
-        out,
-        "mirrors",
-        report,
-        choice.config,
-        more_document=lambda document: config_warnings.annotate(document, builders),
+        out, "mirrors", report, choice.config, more_tables=more_tables, more_document=more_document
     )
-    raise SystemExit(config_warnings.exit_code(report.ok, builders))
+    ok = report.ok and (attached is None or attached.ok)
+    raise SystemExit(config_warnings.exit_code(ok, builders))

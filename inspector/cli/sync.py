@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     help="Write only to mirrors on this registry (repeatable). With --builder IMAGE, "
     "this or --only is required: the label is not yours to trust with write targets.",
 )
+@options.referrers_option
 @options.output_options
 def sync(**values: Any) -> None:
     """Make every mirror that is not identical to its run image identical, repairing broken
@@ -64,6 +65,7 @@ def sync(**values: Any) -> None:
             param_hint="--concurrency",
         )
     choice, user = options.builder_inputs(values)
+    types = options.artifact_types(values)
     only: tuple[str, ...] = values["only"]
     allowed = _allowed_registries(values["allow_registries"])
     dry_run: bool = values["dry_run"]
@@ -99,7 +101,7 @@ def sync(**values: Any) -> None:
                     )
                 plan_only = True
         with _progress(enabled=not plan_only) as progress:
-            return await syncing.sync(
+            result = await syncing.sync(
                 client,
                 report,
                 only=scope,
@@ -107,21 +109,42 @@ def sync(**values: Any) -> None:
                 progress=progress,
                 transfers=values["concurrency"] // 2,
             )
+        if not values["referrers"]:
+            return result, None
+        from inspector.checks.attach_sync import sync_attachments
+
+        attached = await sync_attachments(
+            client,
+            report,
+            result,
+            dry_run=plan_only,  # a refused run writes no attachment either
+            transfers=values["concurrency"] // 2,
+            artifact_types=types,
+        )
+        return result, attached
 
     # Blobs go over HTTP/1.1: HTTP/2 multiplexes them on one connection under the
     # server's flow-control window (Go's default: 1 MB per stream), which caps an upload
     # at that much per round trip.
-    report = online.run(online.registry_options(values, http2=False), job)
-    from inspector.formats import human, json
+    report, attached = online.run(online.registry_options(values, http2=False), job)
+    from inspector.formats import attachments, human, json
+
+    def document() -> dict[str, Any]:
+        made = config_warnings.annotate(json.sync(report), builders)
+        return attachments.add_to_sync(made, attached) if attached else made
 
     output.emit(
         out,
-        tables=lambda: human.sync(report),
-        document=lambda: config_warnings.annotate(json.sync(report), builders),
+        tables=lambda: [
+            *human.sync(report),
+            *(attachments.sync_tables(attached) if attached else []),
+        ],
+        document=document,
     )
     for reason in refused:
         click.echo(f"inspector: sync: {reason}", err=True)
-    raise SystemExit(config_warnings.exit_code(report.ok and not refused, builders))
+    ok = report.ok and not refused and (attached is None or attached.ok)
+    raise SystemExit(config_warnings.exit_code(ok, builders))
 
 
 def _allowed_registries(values: tuple[str, ...]) -> frozenset[str]:
