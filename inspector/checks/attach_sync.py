@@ -26,11 +26,12 @@ from inspector.checks import referrers as found
 from inspector.checks.image_tree import load_tree
 from inspector.checks.mirrors import MirrorsReport
 from inspector.checks.sync import Action, SyncReport
+from inspector.checks.tasks import gather_all
 from inspector.reference import Reference
 from inspector.registry import push
 from inspector.registry.client import OCI_INDEX, RegistryClient, RegistryError
 from inspector.registry.model import Status
-from inspector.registry.referrers import gather_all, head, index_descriptors
+from inspector.registry.referrers import head, index_descriptors
 
 WORK = frozenset({found.State.MISSING, found.State.DIFFERENT, found.State.UNLISTED})
 

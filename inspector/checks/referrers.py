@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from enum import StrEnum
 
 from inspector.checks.evaluate import Evaluated
+from inspector.checks.tasks import gather_all
 from inspector.reference import Reference
 from inspector.registry import referrers as api
 from inspector.registry.client import INDEX_TYPES, Manifest, RegistryClient, RegistryError
@@ -264,11 +265,11 @@ async def _discover(
         """With the API: one request per child. Without: the fallback tags there are."""
         if top.supported:
             children = [s for s in subjects if s != digest]
-            answers = await api.gather_all(*(api.referrers(client, ref, s, only) for s in children))
+            answers = await gather_all(*(api.referrers(client, ref, s, only) for s in children))
             listings.update({s: a.descriptors for s, a in zip(children, answers, strict=True)})
             return
         wanted = [s for s in subjects if tags is None or tag_for(s) in tags]
-        indexes = await api.gather_all(*(read_tag(client, ref, tag_for(s)) for s in wanted))
+        indexes = await gather_all(*(read_tag(client, ref, tag_for(s)) for s in wanted))
         for subject, index in zip(wanted, indexes, strict=True):
             if index is not None:
                 fallback[subject] = index
@@ -281,9 +282,9 @@ async def _discover(
         if tags is None or tag_for(subject, suffix) in tags
     ]
     # The listings and the cosign tags in one round trip.
-    _, read = await api.gather_all(
+    _, read = await gather_all(
         list_children(),
-        api.gather_all(*(read_tag(client, ref, tag_for(s, x)) for s, x in cosign)),
+        gather_all(*(read_tag(client, ref, tag_for(s, x)) for s, x in cosign)),
     )
     attachments: list[Attachment] = []
     for (subject, suffix), manifest in zip(cosign, read, strict=True):

@@ -25,7 +25,7 @@ Mirrors are synced one after another, blobs of one mirror concurrently (bounded)
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any, Protocol
@@ -33,6 +33,7 @@ from typing import Any, Protocol
 from inspector.checks.evaluate import Evaluated
 from inspector.checks.image_tree import ImageTree, load_tree
 from inspector.checks.mirrors import MirrorsReport
+from inspector.checks.tasks import gather_all
 from inspector.checks.verdict import Sync
 from inspector.errors import InputError
 from inspector.reference import Reference, ReferenceError, parse
@@ -213,17 +214,6 @@ def _state(mirror: Evaluated) -> State:
 # -- one mirror --------------------------------------------------------------------------------
 
 
-async def _all(awaitables: Iterable[Awaitable[Any]]) -> list[Any]:
-    """Like gather, but the first failure cancels the rest before it propagates."""
-    tasks = [asyncio.ensure_future(a) for a in awaitables]
-    try:
-        return list(await asyncio.gather(*tasks))
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-
 @dataclass(frozen=True, slots=True)
 class _Job:
     run_image: Evaluated
@@ -253,12 +243,16 @@ class _Copier:
         self.dry_run = dry_run
 
     async def lacking(self, target: Reference, tree: ImageTree) -> list[push.Blob]:
-        present = await _all(push.blob_exists(self.client, target, b.digest) for b in tree.blobs)
+        present = await gather_all(
+            *(push.blob_exists(self.client, target, b.digest) for b in tree.blobs)
+        )
         return [b for b, there in zip(tree.blobs, present, strict=True) if not there]
 
     async def missing_manifests(self, target: Reference, tree: ImageTree) -> list[Manifest]:
         wanted = [*tree.children, tree.top]
-        present = await _all(push.manifest_exists(self.client, target, m.digest) for m in wanted)
+        present = await gather_all(
+            *(push.manifest_exists(self.client, target, m.digest) for m in wanted)
+        )
         return [m for m, there in zip(wanted, present, strict=True) if not there]
 
     async def run(self, job: _Job, source: Reference, tree: ImageTree) -> MirrorSync:
@@ -288,7 +282,7 @@ class _Copier:
             return job.result(Action.PLANNED, bytes=size, blobs=counts, detail=detail, **common)
         task = self.progress.task(target.original, size) if size else _Silent()
         try:
-            moved = await _all(self._blob(source, target, b, task) for b in lacking)
+            moved = await gather_all(*(self._blob(source, target, b, task) for b in lacking))
             for manifest in manifests:  # children first, the index (top) last
                 await push.put_manifest(
                     self.client, target, manifest.digest, manifest.body, manifest.media_type
@@ -328,8 +322,8 @@ class _Copier:
         self, target: Reference, blobs: Sequence[push.Blob], manifests: Sequence[Manifest]
     ) -> list[str]:
         """What was copied but is still not there (read back with HEADs)."""
-        there = await _all(
-            [
+        there = await gather_all(
+            *[
                 *(push.blob_exists(self.client, target, b.digest) for b in blobs),
                 *(push.manifest_exists(self.client, target, m.digest) for m in manifests),
             ]

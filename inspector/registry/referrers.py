@@ -15,7 +15,6 @@ Every body is read capped, every answer's shape checked; nothing is trusted furt
 
 from __future__ import annotations
 
-import asyncio
 import json
 import re
 from dataclasses import dataclass
@@ -220,14 +219,3 @@ async def head(client: RegistryClient, ref: Reference, identifier: str) -> tuple
     if response.status_code in (401, 403):
         raise _http_error(response, f"HEAD {identifier[:30]}")
     return response.status_code, digest if response.status_code == 200 else None
-
-
-async def gather_all(*awaitables: Any) -> list[Any]:
-    """Like gather, but the first failure cancels the rest before it propagates."""
-    tasks = [asyncio.ensure_future(a) for a in awaitables]
-    try:
-        return list(await asyncio.gather(*tasks))
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
