@@ -17,7 +17,7 @@ signature entries (``unknown/unknown``, annotation ``vnd.docker.reference.type``
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import Any
 
@@ -264,11 +264,6 @@ def pick_leaf(tree: Tree, platform: str) -> Leaf | None:
     return None
 
 
-def _compatible(run: Leaf, mirror: Leaf) -> bool:
-    # A single manifest (no platform) stands for whichever platform it equals.
-    return run.platform is None or mirror.platform is None or run.platform == mirror.platform
-
-
 def match(run: Sequence[Leaf], mirror: Sequence[Leaf]) -> list[PlatformDiff]:
     """Pair the run image's runnable leaves with the mirror's, as a multiset."""
     left, right = list(run), list(mirror)
@@ -283,11 +278,18 @@ def match(run: Sequence[Leaf], mirror: Sequence[Leaf]) -> list[PlatformDiff]:
                     right.remove(m)
                     break
 
-    take(lambda r, m: r.digest == m.digest and _compatible(r, m), State.SAME)
-    take(lambda r, m: r.platform == m.platform, State.DIFFERENT)
+    # The same digest is the same bits, however the two indexes describe it (one entry
+    # without a platform, one with linux/amd64; arm64 with and without "v8").
+    take(lambda r, m: r.digest == m.digest, State.SAME)
+    take(
+        lambda r, m: canonical_platform(r.platform) == canonical_platform(m.platform),
+        State.DIFFERENT,
+    )
     take(
         lambda r, m: (
-            r.platform is not None and m.platform is not None and r.platform.base == m.platform.base
+            r.platform is not None
+            and m.platform is not None
+            and canonical_platform(r.platform).base == canonical_platform(m.platform).base
         ),
         State.DIFFERENT,
     )
@@ -353,19 +355,33 @@ def judge(run: Tree, mirror: Tree, problems: Iterable[Problem] = ()) -> Verdict:
     return Verdict(Sync.EQUIVALENT, platforms, notes=(_equivalent_note(run, mirror, platforms),))
 
 
+def canonical_platform(key: PlatformKey | None) -> PlatformKey:
+    """The platform a puller matches on: an entry without one counts as linux/amd64, and
+    arm64 ``v8`` is arm64 without a variant (go-containerregistry, containerd)."""
+    if key is None or not (key.os or key.architecture):
+        return PlatformKey("linux", "amd64")
+    if key.architecture == "arm64" and key.variant == "v8":
+        return replace(key, variant="")
+    return key
+
+
+def _first(tree: Tree, key: PlatformKey) -> Leaf | None:
+    return next((leaf for leaf in tree.runnable if canonical_platform(leaf.platform) == key), None)
+
+
 def _other_picks(run: Tree, mirror: Tree) -> list[str]:
-    """For each platform of the run image, what pack pulls from each tree (its first
-    matching entry), where the two differ."""
+    """For each platform of the run image (os.version and os.features included, which a
+    Windows host asks for), what pack pulls from each tree — its first matching entry —
+    where the two differ."""
     if not (run.is_index and mirror.is_index):
         return []
     found = []
-    for key in dict.fromkeys(leaf.platform for leaf in run.runnable if leaf.platform):
-        platform = "/".join(part for part in key.base if part)
-        ours, theirs = pick_leaf(run, platform), pick_leaf(mirror, platform)
+    for key in dict.fromkeys(canonical_platform(leaf.platform) for leaf in run.runnable):
+        ours, theirs = _first(run, key), _first(mirror, key)
         if ours is not None and theirs is not None and ours.digest != theirs.digest:
             found.append(
-                f"pack pulls {theirs.digest} for {platform} from the mirror (its first "
-                f"{platform} entry), {ours.digest} from the run image"
+                f"pack pulls {theirs.digest} for {key} from the mirror (its first "
+                f"{key} entry), {ours.digest} from the run image"
             )
     return list(dict.fromkeys(found))
 

@@ -253,3 +253,22 @@ def test_platform_key_includes_os_version_and_features() -> None:
     assert str(key) == "windows/amd64 (10.0.1) +win32k"
     found = descriptors({"manifests": [attestation("a", "b"), entry("c"), "junk", {"x": 1}]})
     assert [d.attestation for d in found] == [True, False]
+
+
+def test_windows_entries_in_another_order_are_what_each_host_pulls() -> None:
+    # A Windows host asks for its os.version: each gets the same image from both orders.
+    ltsc2019 = entry("2019", "windows", os_version="10.0.17763.5329")
+    ltsc2022 = entry("2022", "windows", os_version="10.0.20348.2227")
+    verdict = judge(tree(ltsc2019, ltsc2022), tree(ltsc2022, ltsc2019))
+    assert verdict.sync is Sync.EQUIVALENT and verdict.in_sync
+
+
+def test_one_child_described_two_ways_is_the_same_bits() -> None:
+    # No platform on one side, linux/amd64 on the other; arm64 with and without "v8".
+    amd = entry("amd64")
+    bare = {key: value for key, value in amd.items() if key != "platform"}
+    arm_v8 = entry("arm64", arch="arm64", variant="v8")
+    arm = {**arm_v8, "platform": {"os": "linux", "architecture": "arm64"}}
+    verdict = judge(tree(bare, arm_v8), tree(amd, arm))
+    assert verdict.sync is Sync.EQUIVALENT, verdict
+    assert all(p.state is State.SAME for p in verdict.platforms)
