@@ -131,6 +131,9 @@ def sync(**values: Any) -> None:
 
     def document() -> dict[str, Any]:
         made = config_warnings.annotate(json.sync(report), builders)
+        if refused:  # nothing was written: not ok, and why (also on stderr)
+            made["ok"] = False
+            made["refused"] = list(refused)
         return attachments.add_to_sync(made, attached) if attached else made
 
     output.emit(

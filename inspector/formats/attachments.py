@@ -84,9 +84,7 @@ def add_to_mirrors(document: dict[str, Any], report: AttachmentsReport) -> dict[
             found = by_reference.get(mirror_entry.get("reference"))
             if found is not None:
                 mirror_entry.update(mirror_document(found, group.source))
-    document["attachments_in_sync"] = report.ok
-    document["attachments_verdict"] = report.verdict()
-    return document
+    return _judged(document, report)
 
 
 def add_to_check(document: dict[str, Any], report: AttachmentsReport) -> dict[str, Any]:
@@ -100,8 +98,18 @@ def add_to_check(document: dict[str, Any], report: AttachmentsReport) -> dict[st
             for entry in document["candidates"]:
                 if entry["rank"] == found.mirror.candidate.rank:
                     entry.update(mirror_document(found, group.source))
+    return _judged(document, report)
+
+
+def _judged(document: dict[str, Any], report: AttachmentsReport) -> dict[str, Any]:
+    """A missing or different attachment is a finding (exit 1): ``ok`` and ``in_sync`` say
+    so too, so ``jq -e .in_sync`` agrees with the exit code."""
     document["attachments_in_sync"] = report.ok
     document["attachments_verdict"] = report.verdict()
+    if not report.ok:
+        for key in ("ok", "in_sync"):
+            if key in document:
+                document[key] = False
     return document
 
 

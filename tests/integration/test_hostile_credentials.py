@@ -314,12 +314,17 @@ def test_sync_from_a_remote_builder_label_writes_nothing_without_an_allow_list(
     ]
 
     refused = inspector(capsys, "sync", *flags)
+    refused_json = inspector(capsys, "sync", *flags, "--json")
     after_refusal = served(production, "prod/app", "live", ("", ""))
     allowed = inspector(capsys, "sync", *flags, "--allow-registry", "prod.example.com")
 
     assert refused.code == 1
     assert "nothing was written" in refused.err and "--allow-registry" in refused.err
     assert "prod.example.com/prod/app:live" in refused.out  # the plan is shown
+    # The JSON agrees with the exit code: not ok, and why.
+    assert refused_json.code == 1
+    assert refused_json.json()["ok"] is False
+    assert "nothing was written" in refused_json.json()["refused"][0]
     assert after_refusal == honest.digest
     assert allowed.code == 0, allowed.out  # named locally: the user's decision
     assert served(production, "prod/app", "live", ("", "")) == attacker.digest

@@ -129,8 +129,10 @@ def test_mirror_without_the_attachments_is_a_finding_naming_each_one(
     assert result.code == 1, result
     document = result.json()
     validate_document("mirrors", document)  # the shipped schema knows "attachments"
-    assert document["in_sync"] is True  # the image itself is identical
-    assert document["attachments_in_sync"] is False
+    # The image itself is identical; what it lacks are attachments, and the document's
+    # own verdict agrees with the exit code.
+    assert all(m["in_sync"] for g in document["run_images"] for m in g["mirrors"])
+    assert (document["in_sync"], document["attachments_in_sync"]) == (False, False)
     at_source = {a["kind"]: a for a in document["run_images"][0]["attachments"]}
     assert at_source["signature"]["digest"] == signed.signature.digest
     assert at_source["signature"]["artifact_type"] == cosign.SIMPLESIGNING
@@ -191,6 +193,7 @@ def test_check_referrers_judges_each_candidate(
     assert len(candidates[RUN]["attachments"]) == 3
     assert {a["on_mirror"] for a in candidates[MIRROR]["attachments"]} == {False}
     assert candidates[MIRROR]["attachments_in_sync"] is False
+    assert (result.json()["ok"], result.json()["in_sync"]) == (False, False)
     table = inspector(capsys, "check", app, "-c", str(builder), *flags, "--referrers")
     assert table.code == 1
     assert "Attachments missing on mirrors of " + RUN in table.out
