@@ -261,6 +261,8 @@ class ByDigest:
     def _account(self, key: tuple[str, str, str], done: asyncio.Task[Manifest]) -> None:
         if done.cancelled() or done.exception() is not None:
             return
+        if self._reads.get(key) is not done:
+            return  # forgotten while in flight (a write came first): not kept, not counted
         self._kept += len(done.result().body)
         if self._kept > self.BUDGET:
             self._reads.pop(key, None)

@@ -216,6 +216,14 @@ async def head(client: RegistryClient, ref: Reference, identifier: str) -> tuple
     digest = response.headers.get("docker-content-digest")
     if response.status_code == 200 and not (digest and digest.startswith("sha256:")):
         return 200, (await client.get_manifest(ref, identifier)).digest
+    if response.status_code == 405:
+        # A registry that refuses HEAD on manifests (as probe() and the verdicts allow for).
+        try:
+            return 200, (await client.get_manifest(ref, identifier)).digest
+        except RegistryError as error:
+            if error.status is Status.MISSING:
+                return 404, None
+            raise
     if response.status_code in (401, 403):
         raise _http_error(response, f"HEAD {identifier[:30]}")
     return response.status_code, digest if response.status_code == 200 else None

@@ -90,3 +90,26 @@ def test_a_write_makes_the_next_read_ask_again() -> None:
 
     assert asyncio.run(main()).body == b"{}"
     assert len(calls) == 2
+
+
+def test_a_read_forgotten_while_in_flight_is_not_counted() -> None:
+    started = asyncio.Event()
+    release = asyncio.Event()
+
+    async def slow() -> Manifest:
+        started.set()
+        await release.wait()
+        return Manifest(KEY[2], "application/octet-stream", b"x" * 60)
+
+    async def main() -> ByDigest:
+        cache = ByDigest()
+        cache.BUDGET = 100
+        pending = asyncio.ensure_future(cache.get(KEY, slow))
+        await started.wait()
+        cache.forget(KEY)  # a write of this manifest came first
+        release.set()
+        await pending
+        return cache
+
+    cache = asyncio.run(main())
+    assert cache._kept == 0

@@ -20,6 +20,7 @@ import respx
 
 from inspector.checks import referrers as found
 from inspector.checks.evaluate import Evaluated
+from inspector.reference import parse
 from inspector.registry import referrers as api
 from inspector.registry.client import OCI_INDEX, OCI_MANIFEST, RegistryClient, RegistryError
 from inspector.registry.hosts import RegistryHosts
@@ -300,3 +301,22 @@ def test_one_artifact_type_is_asked_of_the_registry_and_the_rest_filtered_here()
     two = run(router, lambda c: found.discover(c, image, ["x/scan", "application/spdx+json"]))
     assert "artifactType" not in api_route.calls.last.request.url.params
     assert [a.digest for a in two.attachments] == [SBOM, SCAN]
+
+
+def test_a_registry_refusing_head_is_read_with_a_get() -> None:
+    router = routes()
+    body = json.dumps(index()).encode()
+    digest = "sha256:" + hashlib.sha256(body).hexdigest()
+    tag = "sha256-" + "a" * 64 + ".sig"
+    router.head(f"{MIRROR}/v2/example/run/manifests/{tag}").respond(405)
+    router.get(f"{MIRROR}/v2/example/run/manifests/{tag}").respond(
+        200, content=body, headers={"Content-Type": OCI_INDEX, "Docker-Content-Digest": digest}
+    )
+    router.head(f"{MIRROR}/v2/example/run/manifests/gone").respond(405)
+    router.get(f"{MIRROR}/v2/example/run/manifests/gone").respond(404)
+    ref = parse("mirror.example.org/example/run:1.0")
+
+    async def job(client: RegistryClient) -> Any:
+        return await api.head(client, ref, tag), await api.head(client, ref, "gone")
+
+    assert run(router, job) == ((200, digest), (404, None))
