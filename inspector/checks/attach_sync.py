@@ -34,6 +34,8 @@ from inspector.registry.model import Status
 from inspector.registry.referrers import head, index_descriptors
 
 WORK = frozenset({found.State.MISSING, found.State.DIFFERENT, found.State.UNLISTED})
+# Right on a mirror whose image sync succeeded (then it serves the run image's digest).
+FINE = frozenset({found.State.PRESENT, found.State.OTHER_SUBJECT})
 
 
 @dataclass(frozen=True, slots=True)
@@ -266,7 +268,10 @@ async def sync_attachments(
             if selected[(run_image, key)].action is Action.FAILED:
                 items += [item(c, name, "skipped", "the image copy failed") for c in mirror.checks]
                 continue
-            todo = [c for c in mirror.checks if c.state is not found.State.PRESENT]
+            # The image copy did not fail, so the mirror now serves the run image's digest:
+            # an attachment that was only "other-subject" (the mirror served another
+            # digest when compared) is right where it is.
+            todo = [c for c in mirror.checks if c.state not in FINE]
             items += [
                 item(c, name, "up-to-date", "same digest") for c in mirror.checks if c not in todo
             ]
@@ -282,12 +287,12 @@ async def sync_attachments(
             failures = await _repair(client, source, mirror, slots)
             after = await found.compare(client, source, mirror.mirror)
             states = {c.attachment: c for c in after.checks}
-            done[ref.name] = after.ok and not failures
+            done[ref.name] = all(c.state in FINE for c in after.checks) and not failures
             for c in todo:
                 now = states.get(c.attachment)
                 if c.attachment in failures:
                     items.append(item(c, name, "failed", failures[c.attachment]))
-                elif now is not None and now.state is found.State.PRESENT:
+                elif now is not None and now.state in FINE:
                     items.append(item(c, name, "copied", f"was {c.state.value}; verified"))
                 else:
                     still = now.state.value if now else "unknown"

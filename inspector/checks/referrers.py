@@ -52,6 +52,9 @@ class State(StrEnum):
     DIFFERENT = "different"  # the cosign tag serves another digest
     UNLISTED = "unlisted"  # the referrer is there by digest, but not discoverable
     UNKNOWN = "unknown"  # the mirror did not answer usably
+    # There, but attached to the run image's digest, which the mirror does not serve (an
+    # equivalent index): a verifier looks for the mirror's own digest and finds nothing.
+    OTHER_SUBJECT = "other-subject"
 
 
 def tag_for(digest: str, suffix: str = "") -> str:
@@ -393,6 +396,19 @@ async def compare(
     )
     by_subject = dict(zip(subjects, listings, strict=True))
     results = tuple(_listed(c, by_subject.get(c.attachment.subject, "")) for c in checks)
+    top = source.image.probe.digest
+    if mirror.probe.digest and top and mirror.probe.digest != top:
+        served = mirror.probe.digest
+        results = tuple(
+            replace(
+                c,
+                state=State.OTHER_SUBJECT,
+                detail=f"attached to {top[:19]}; the mirror serves {served[:19]}",
+            )
+            if c.attachment.subject == top and c.state is State.PRESENT
+            else c
+            for c in results
+        )
     answered = [answer for answer in listings if not isinstance(answer, str)]
     return MirrorAttachments(mirror, results, answered[0][0] if answered else None)
 

@@ -362,6 +362,44 @@ def test_index_children_attachments_are_found_and_copied(
     assert run(capsys, "mirrors", builder, *flags, "--referrers").code == 0
 
 
+def test_an_equivalent_mirror_lacks_the_signature_a_verifier_looks_for(
+    registry_factory: RegistryFactory, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    # The mirror is a Docker manifest list over the same children (equivalent) and even has
+    # the source's .sig tag: but cosign verifies the digest it pulls, the mirror's own.
+    source, mirror = registry_factory(), registry_factory()
+    children = []
+    for registry in (source, mirror):
+        amd = push_image(registry.url, REPO, None, oci=True, layer_seed="amd")
+        arm = push_image(
+            registry.url, REPO, None, oci=True, layer_seed="arm", platform=("linux", "arm64")
+        )
+        children.append((amd, arm))
+    index = push_index(source.url, REPO, "1.0", list(children[0]))
+    other = push_index(mirror.url, REPO, "1.0", list(children[1]), oci=False)
+    assert other.digest != index.digest
+    signature = cosign.push_signature(source.url, REPO, index.digest)
+    cosign.push_signature(mirror.url, REPO, index.digest)
+    builder = builder_toml(tmp_path, (RUN, [MIRROR]))
+    flags = [*endpoints(registry_example_com=source, mirror_example_org=mirror)]
+    flags.append("--no-pack-config")
+
+    result = run(capsys, "mirrors", builder, *flags, "--referrers", "--json")
+
+    assert result.code == 1
+    [mirror_entry] = result.json()["run_images"][0]["mirrors"]
+    assert mirror_entry["sync"] == "equivalent"
+    [found] = mirror_entry["attachments"]
+    assert (found["digest"], found["state"], found["on_mirror"]) == (
+        signature.digest,
+        "other-subject",
+        False,
+    )
+    # sync makes the mirror identical: then the signature is where a verifier looks.
+    assert run(capsys, "sync", builder, *flags, "--referrers").code == 0
+    assert run(capsys, "mirrors", builder, *flags, "--referrers").code == 0
+
+
 # --- cost -------------------------------------------------------------------------------------
 
 
