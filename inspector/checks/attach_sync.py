@@ -171,6 +171,17 @@ async def merge_fallback(
             return
         document["manifests"] = [*entries, *added]
         body, media_type = json.dumps(document, separators=(",", ":")).encode(), OCI_INDEX
+    # Right before the write, the tag must still be what was merged into (another pusher
+    # may have added an entry meanwhile): refuse rather than drop it. The registry API has
+    # no conditional PUT, so this narrows the race to one round trip.
+    status, now = await head(client, found.with_tag(target, tag), tag)
+    was = existing.digest if existing is not None else None
+    if (now if status == 200 else None) != was:
+        raise RegistryError(
+            Status.ERROR,
+            f"{tag[:30]} changed meanwhile (now {now or 'absent'}, was {was or 'absent'}): "
+            "not overwriting it; run sync again to merge",
+        )
     await push.put_manifest(client, target, tag, body, media_type)
 
 
