@@ -157,17 +157,10 @@ def audit(
     builders = [checks.read_builder(path) for path in files]
     probes = None
     if online:
-        from inspector.checks.evaluate import probe_all
-        from inspector.reference import ReferenceError, parse
+        from inspector.cli.online import probe_references
 
-        refs = []
-        for text in checks.references_to_probe(builders, user):
-            try:
-                refs.append(parse(text))
-            except ReferenceError:
-                continue
-        opts = _registry(registry_config, endpoints, timeout, concurrency)
-        probes = _run(opts, lambda client: probe_all(client, refs))
+        values = _registry_values(registry_config, endpoints, timeout, concurrency)
+        probes = probe_references(checks.references_to_probe(builders, user), values)
     return checks.audit(builders, user, probes)
 
 
@@ -215,17 +208,14 @@ def sync(
 # --- wiring shared with the CLI ------------------------------------------------------------
 
 
-def _registry(
+def _registry_values(
     registry_config: str | None,
     endpoints: Sequence[str],
     timeout: float | None,
     concurrency: int | None,
-    *,
-    http2: bool = True,
-) -> Any:
+) -> dict[str, Any]:
+    """The keyword arguments as the CLI's registry option values."""
     import os
-
-    from inspector.cli import online
 
     values: dict[str, Any] = {
         "registry_config": registry_config or os.environ.get("INSPECTOR_REGISTRY_CONFIG"),
@@ -235,6 +225,20 @@ def _registry(
         values["timeout"] = timeout
     if concurrency is not None:
         values["concurrency"] = concurrency
+    return values
+
+
+def _registry(
+    registry_config: str | None,
+    endpoints: Sequence[str],
+    timeout: float | None,
+    concurrency: int | None,
+    *,
+    http2: bool = True,
+) -> Any:
+    from inspector.cli import online
+
+    values = _registry_values(registry_config, endpoints, timeout, concurrency)
     return online.registry_options(values, http2=http2)
 
 

@@ -93,6 +93,15 @@ def annotate(report: CheckReport, registry_mirrors: Mapping[str, str] | None) ->
     return replace(report, resolution=with_pull_reference(report.resolution, registry_mirrors))
 
 
+async def pulled(
+    client: RegistryClient, report: CheckReport, registry_mirrors: Mapping[str, str] | None
+) -> tuple[CheckReport, PullCheck | None]:
+    """:func:`annotate`, then :func:`probe_pull`: the report with its pull reference, and
+    what is there (for check, preflight and rebase alike)."""
+    annotated = annotate(report, registry_mirrors)
+    return annotated, await probe_pull(client, annotated)
+
+
 async def probe_pull(client: RegistryClient, report: CheckReport) -> PullCheck | None:
     """Probe and judge the translated pull reference of an annotated report; None when
     pack pulls the pick as it is (no registry mirror applies), since the candidates'

@@ -89,8 +89,8 @@ async def _pulled(client: Any, report: Any, registry_mirrors: Any) -> tuple[Any,
 
     from inspector.checks import pull_reference
 
-    checked = pull_reference.annotate(report.check, registry_mirrors)
-    return replace(report, check=checked), await pull_reference.probe_pull(client, checked)
+    checked, pull = await pull_reference.pulled(client, report.check, registry_mirrors)
+    return replace(report, check=checked), pull
 
 
 @click.command(

@@ -74,8 +74,7 @@ def check(app_image: str, **values: Any) -> None:
                 deep=values["deep"],
                 strict=values["strict"],
             )
-            report = pull_reference.annotate(report, user.registry_mirrors)
-            pull = await pull_reference.probe_pull(client, report)
+            report, pull = await pull_reference.pulled(client, report, user.registry_mirrors)
         if not values["referrers"]:
             return report, pull, None
         from inspector.checks import referrers
