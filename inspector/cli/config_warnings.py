@@ -63,7 +63,7 @@ def annotate(document: dict[str, Any], builders: Iterable[Builder]) -> dict[str,
     ]
     document["unknown_keys"] = listed
     if any(entry["run_image_section"] for entry in listed):
-        for flag in ("in_sync", "ok"):
-            if flag in document:
-                document[flag] = False
+        from inspector.formats.json import mark_finding
+
+        mark_finding(document)
     return document

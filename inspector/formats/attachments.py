@@ -107,9 +107,9 @@ def _judged(document: dict[str, Any], report: AttachmentsReport) -> dict[str, An
     document["attachments_in_sync"] = report.ok
     document["attachments_verdict"] = report.verdict()
     if not report.ok:
-        for key in ("ok", "in_sync"):
-            if key in document:
-                document[key] = False
+        from inspector.formats.json import mark_finding
+
+        mark_finding(document)
     return document
 
 

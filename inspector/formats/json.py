@@ -308,15 +308,23 @@ def rebase(report: RebaseReport) -> dict[str, Any]:
     return document
 
 
+def mark_finding(document: dict[str, Any]) -> dict[str, Any]:
+    """A finding beside the report proper (a failed pull, missing attachments, an unknown
+    key): ``ok`` and ``in_sync`` false where the document has them, so ``jq -e .in_sync``
+    agrees with the exit code."""
+    for key in ("ok", "in_sync"):
+        if key in document:
+            document[key] = False
+    return document
+
+
 def with_pull(document: dict[str, Any], p: PullCheck | None) -> dict[str, Any]:
     """``document`` with its ``pull`` check; a failed one (what the build really pulls is
     missing or other bits) makes ``ok``/``in_sync`` false and leads the ``verdict``, so
     ``jq -e .in_sync`` agrees with the exit code."""
     document["pull"] = pull(p)
     if p is not None and not p.ok:
-        for key in ("ok", "in_sync"):
-            if key in document:
-                document[key] = False
+        mark_finding(document)
         if "verdict" in document:
             document["verdict"] = f"{p.verdict()}; {document['verdict']}"
     return document
