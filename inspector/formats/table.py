@@ -99,20 +99,11 @@ def color_choice(
         return False
 
 
-_color_mode: ColorMode = "auto"
-
-
-def set_color_mode(mode: ColorMode) -> None:
-    """The CLI's ``--color``, for every :func:`render` of this run."""
-    global _color_mode
-    _color_mode = mode
-
-
 def render(
     tables: Sequence[Table], stream: TextIO | None = None, color: ColorMode | None = None
 ) -> None:
     stream = stream or sys.stdout
-    if color_choice(stream, color or _color_mode):
+    if color_choice(stream, color or "auto"):
         render_rich(tables, console_for(stream))
     else:
         stream.write(plain(tables))
