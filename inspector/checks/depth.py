@@ -29,6 +29,7 @@ from inspector.checks.verdict import (
     Tree,
     descriptors,
     flatten,
+    image_blobs,
     missing_blob,
     missing_manifest,
     pick_leaf,
@@ -59,19 +60,12 @@ class Blob:
 
 
 def blobs_of(document: Any) -> list[Blob]:
-    """Config and layers of an image manifest; foreign layers (``urls``) live elsewhere."""
-    found: list[Blob] = []
-    if not isinstance(document, dict):
-        return found
-    config = document.get("config")
-    if isinstance(config, dict) and isinstance(config.get("digest"), str):
-        found.append(Blob(config["digest"], "config"))
-    layers = document.get("layers")
-    for layer in layers if isinstance(layers, list) else []:
-        distributable = isinstance(layer, dict) and not layer.get("urls")
-        if distributable and isinstance(layer.get("digest"), str):
-            found.append(Blob(layer["digest"], "layer"))
-    return found
+    """Config and layers of an image manifest (foreign layers live elsewhere)."""
+    return [
+        Blob(d["digest"], role)
+        for role, d in image_blobs(document)
+        if isinstance(d.get("digest"), str)
+    ]
 
 
 def _once(cache: dict[Any, asyncio.Task[Any]], key: Any, make: Callable[[], Awaitable[Any]]) -> Any:

@@ -7,7 +7,7 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from inspector.checks.verdict import MAX_DEPTH
+from inspector.checks.verdict import MAX_DEPTH, image_blobs
 from inspector.reference import Reference
 from inspector.registry import push
 from inspector.registry.client import Manifest, RegistryClient, RegistryError
@@ -61,9 +61,7 @@ async def load_tree(client: RegistryClient, ref: Reference, digest: str) -> Imag
             return
         if isinstance(document, dict) and "fsLayers" in document:
             raise RegistryError(Status.ERROR, "Docker schema 1 manifests are not supported")
-        for descriptor in _descriptors(document, "config") + _descriptors(document, "layers"):
-            if descriptor.get("urls"):
-                continue  # a foreign (non-distributable) layer lives elsewhere, not in the repo
+        for _, descriptor in image_blobs(document):
             blob = _blob(descriptor)
             blobs.setdefault(blob.digest, blob)
 

@@ -100,6 +100,19 @@ class Descriptor:
         return self.media_type in INDEX_MEDIA_TYPES
 
 
+def image_blobs(document: Any) -> list[tuple[str, dict[str, Any]]]:
+    """``(role, descriptor)`` for an image manifest's config and layers as its repository
+    stores them: foreign (non-distributable) layers carry ``urls`` and live elsewhere."""
+    if not isinstance(document, dict):
+        return []
+    config, layers = document.get("config"), document.get("layers")
+    found = [("config", config)] if isinstance(config, dict) else []
+    found += [
+        ("layer", d) for d in (layers if isinstance(layers, list) else []) if isinstance(d, dict)
+    ]
+    return [(role, d) for role, d in found if not d.get("urls")]
+
+
 def descriptors(document: Any) -> list[Descriptor]:
     """The ``manifests`` of an index document (malformed entries are skipped)."""
     entries = document.get("manifests") if isinstance(document, dict) else None
