@@ -39,7 +39,7 @@ from inspector.checks.verdict import (
 __all__ = ["Depth", "Unverifiable", "blobs_of", "pick_leaf"]
 from inspector.reference import Reference
 from inspector.registry import push
-from inspector.registry.client import MANIFEST_ACCEPT, Manifest, RegistryClient, RegistryError
+from inspector.registry.client import Manifest, RegistryClient, RegistryError
 from inspector.registry.hosts import canonical
 from inspector.registry.model import Status
 
@@ -142,37 +142,12 @@ class Depth:
     async def present(self, ref: Reference, kind: str, digest: str) -> bool:
         key = (canonical(ref.registry), ref.repository, kind, digest)
         try:
-            result: bool = await _once(self._present, key, lambda: self._head(ref, kind, digest))
+            # push's presence check: HEAD, and a GET where a registry refuses HEAD (405).
+            exists = push.manifest_exists if kind == "manifests" else push.blob_exists
+            result: bool = await _once(self._present, key, lambda: exists(self.client, ref, digest))
         except RegistryError as error:
-            raise Unverifiable(f"HEAD {kind[:-1]} {digest}: {error.detail}") from None
+            raise Unverifiable(error.detail) from None  # "HEAD blob sha256:…: HTTP 500"
         return result
-
-    async def _head(self, ref: Reference, kind: str, digest: str) -> bool:
-        headers = {"Accept": MANIFEST_ACCEPT} if kind == "manifests" else None
-        response = await self.client.request(
-            ref.registry,
-            "HEAD",
-            f"/v2/{ref.repository}/{kind}/{digest}",
-            headers=headers,
-            kind=f"{kind[:-1]} HEAD",
-            repository=ref.repository,  # the token's scope, as data
-        )
-        await response.aclose()
-        if response.status_code == 200:
-            return True
-        if response.status_code == 404:
-            return False
-        if response.status_code == 405 and kind == "manifests":
-            # A registry that refuses HEAD (as probe() allows for): read it from this
-            # very repository instead (not from the body cache: that may be another's).
-            try:
-                await self.client.get_manifest(ref, digest)
-            except RegistryError as error:
-                if error.status is Status.MISSING:
-                    return False
-                raise
-            return True
-        raise RegistryError.from_status(response.status_code)  # the one mapping
 
     async def verify(
         self,
