@@ -87,9 +87,11 @@ async def judge_all(
     deep: bool = False,
     pick: int | None = None,
     platform: str = "linux/amd64",
+    only: Sequence[Candidate] | None = None,
 ) -> list[Evaluated]:
-    """Verdicts for ``candidates`` (same order); ``pick`` is the rank of the candidate
-    verified down to the blobs of its ``platform`` image."""
+    """Verdicts for ``candidates`` (same order), or for ``only`` those of them (the run
+    images among ``candidates`` are still what they are compared with); ``pick`` is the
+    rank of the candidate verified down to the blobs of its ``platform`` image."""
     depth = Depth(client, deep=deep)
     images = {c.run_image_index: c for c in candidates if c.source is Source.IMAGE}
     trees: dict[int, asyncio.Task[Tree]] = {}
@@ -152,4 +154,4 @@ async def judge_all(
             found,
         )
 
-    return list(await asyncio.gather(*(one(c) for c in candidates)))
+    return list(await asyncio.gather(*(one(c) for c in (candidates if only is None else only))))

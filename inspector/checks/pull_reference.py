@@ -133,19 +133,20 @@ async def probe_pull(client: RegistryClient, report: CheckReport) -> PullCheck |
         probes[run_image.candidate.ref.normalized] = run_image.probe
     # What the build pulls from there is verified like pack's pick: down to the blobs
     # of the build platform's image.
-    judged = await judge_all(
+    [judged] = await judge_all(
         client,
         [run_image.candidate, pulled],
         probes,
         deep=report.deep,
         pick=pulled.rank,
         platform=report.platform,
+        only=[pulled],  # the run image itself was judged with the candidates already
     )
     return PullCheck(
         selected,
         resolution.pull_reference,
         None,
-        judged[1],
+        judged,
         run_image.candidate.reference,
         run_digest,
         report.strict,
